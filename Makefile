@@ -1,0 +1,48 @@
+# Thin wrapper over CMake. `make run` and `make test` first install what is
+# missing (contrib/deps.sh), so both work on a fresh Debian 12 machine.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all build run test unit bench install clean deps deps-test
+
+all: build
+
+deps:
+	@sh contrib/deps.sh build
+
+deps-test:
+	@sh contrib/deps.sh test
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: deps build
+	@sh contrib/run.sh $(BUILD)
+
+# The whole suite runs once, built with ASan+UBSan.
+test: deps-test
+	cmake -S . -B $(ASAN_BUILD) -DSHIELD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 1800 -j $(JOBS)
+
+# Only the cmocka unit tests, on the sanitizer build.
+unit: deps
+	cmake -S . -B $(ASAN_BUILD) -DSHIELD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -L unit
+
+bench: deps-test build
+	@sh test/bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

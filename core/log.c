@@ -1,0 +1,83 @@
+/*
+ * Logging to stderr: one line per message with a UTC timestamp, the program
+ * name and the level.  The level and name are process-wide settings written
+ * once by log_init() before the event loop starts and only read afterwards.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static enum log_level log_min = LOG_LEVEL_INFO;
+static const char *log_name = "shield";
+
+/* Set the minimum level and the program name used as prefix. */
+void
+log_init(enum log_level level, const char *name)
+{
+	log_min = level;
+	if (name != NULL)
+		log_name = name;
+}
+
+/* Map a level name to its value. */
+int
+log_level_parse(const char *s)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Write one log line if the level is enabled. */
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *tags[] = { "debug", "info", "warn", "error" };
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+
+	if (level < log_min)
+		return;
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s %s[%s]: ", stamp, log_name, tags[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+#define LOG_FN(fn, level)					\
+void								\
+fn(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	va_start(ap, fmt);					\
+	log_vwrite(level, fmt, ap);				\
+	va_end(ap);						\
+}
+LOG_FN(log_debug, LOG_LEVEL_DEBUG)
+LOG_FN(log_info, LOG_LEVEL_INFO)
+LOG_FN(log_warn, LOG_LEVEL_WARN)
+LOG_FN(log_error, LOG_LEVEL_ERROR)
+
+/* Log an error and exit. */
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
