@@ -1,0 +1,982 @@
+/*
+ * The catalog's core: opening the SQLite file, the numbered schema
+ * migrations, the statement cache and row helpers the other catalog files
+ * use, and the three simple resources (schedules, retention policies,
+ * targets and stores).  Jobs, archives, tasks and users/tokens live in
+ * catalog_job.c, catalog_archive.c, catalog_task.c and catalog_auth.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_internal.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * The schema, one step per version: step i brings user_version from i to
+ * i + 1.  Steps are only ever appended; a shipped step never changes.
+ *
+ * Archives and tasks keep no foreign keys to jobs, targets or stores: they
+ * are history and outlive the configuration that produced them.  Optional
+ * references are stored as NULL rather than "".
+ */
+static const char *const catalog_migrations[] = {
+	/* 1: the seed's tables plus users and tokens. */
+	"CREATE TABLE schedules ("
+	"  uuid      TEXT PRIMARY KEY,"
+	"  name      TEXT NOT NULL,"
+	"  summary   TEXT NOT NULL DEFAULT '',"
+	"  timespec  TEXT NOT NULL"
+	");"
+	"CREATE TABLE retention ("
+	"  uuid      TEXT PRIMARY KEY,"
+	"  name      TEXT NOT NULL,"
+	"  summary   TEXT NOT NULL DEFAULT '',"
+	"  expiry    INTEGER NOT NULL"
+	");"
+	"CREATE TABLE targets ("
+	"  uuid      TEXT PRIMARY KEY,"
+	"  name      TEXT NOT NULL,"
+	"  summary   TEXT NOT NULL DEFAULT '',"
+	"  plugin    TEXT NOT NULL,"
+	"  endpoint  TEXT NOT NULL"
+	");"
+	"CREATE TABLE stores ("
+	"  uuid      TEXT PRIMARY KEY,"
+	"  name      TEXT NOT NULL,"
+	"  summary   TEXT NOT NULL DEFAULT '',"
+	"  plugin    TEXT NOT NULL,"
+	"  endpoint  TEXT NOT NULL"
+	");"
+	"CREATE TABLE jobs ("
+	"  uuid            TEXT PRIMARY KEY,"
+	"  target_uuid     TEXT NOT NULL"
+	"    REFERENCES targets (uuid) ON DELETE RESTRICT,"
+	"  store_uuid      TEXT NOT NULL"
+	"    REFERENCES stores (uuid) ON DELETE RESTRICT,"
+	"  schedule_uuid   TEXT NOT NULL"
+	"    REFERENCES schedules (uuid) ON DELETE RESTRICT,"
+	"  retention_uuid  TEXT NOT NULL"
+	"    REFERENCES retention (uuid) ON DELETE RESTRICT,"
+	"  paused          INTEGER NOT NULL DEFAULT 0,"
+	"  name            TEXT NOT NULL,"
+	"  summary         TEXT NOT NULL DEFAULT '',"
+	"  last_scheduled  INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX jobs_target ON jobs (target_uuid);"
+	"CREATE INDEX jobs_store ON jobs (store_uuid);"
+	"CREATE INDEX jobs_schedule ON jobs (schedule_uuid);"
+	"CREATE INDEX jobs_retention ON jobs (retention_uuid);"
+	"CREATE TABLE archives ("
+	"  uuid            TEXT PRIMARY KEY,"
+	"  target_uuid     TEXT NOT NULL,"
+	"  store_uuid      TEXT NOT NULL,"
+	"  job_uuid        TEXT,"
+	"  store_key       TEXT NOT NULL,"
+	"  taken_at        INTEGER NOT NULL,"
+	"  expires_at      INTEGER NOT NULL,"
+	"  notes           TEXT NOT NULL DEFAULT '',"
+	"  status          TEXT NOT NULL DEFAULT 'valid',"
+	"  size            INTEGER NOT NULL DEFAULT 0,"
+	"  sha256          TEXT NOT NULL DEFAULT '',"
+	"  purge_attempts  INTEGER NOT NULL DEFAULT 0,"
+	"  purge_after     INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX archives_taken ON archives (taken_at);"
+	"CREATE INDEX archives_target ON archives (target_uuid, taken_at);"
+	"CREATE INDEX archives_store ON archives (store_uuid, taken_at);"
+	"CREATE INDEX archives_job ON archives (job_uuid, taken_at);"
+	/* What the purger asks for: live archives by when they are due. */
+	"CREATE INDEX archives_due ON archives (max(expires_at, purge_after))"
+	"  WHERE status IN ('valid', 'expired');"
+	"CREATE TABLE tasks ("
+	"  uuid          TEXT PRIMARY KEY,"
+	"  owner         TEXT NOT NULL DEFAULT '',"
+	"  op            TEXT NOT NULL,"
+	"  job_uuid      TEXT,"
+	"  archive_uuid  TEXT,"
+	"  target_uuid   TEXT,"
+	"  store_uuid    TEXT,"
+	"  status        TEXT NOT NULL DEFAULT 'pending',"
+	"  requested_at  INTEGER NOT NULL,"
+	"  started_at    INTEGER NOT NULL DEFAULT 0,"
+	"  stopped_at    INTEGER NOT NULL DEFAULT 0,"
+	"  bytes         INTEGER NOT NULL DEFAULT 0,"
+	"  error         TEXT,"
+	"  log           TEXT NOT NULL DEFAULT '',"
+	"  debug         TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX tasks_requested ON tasks (requested_at);"
+	"CREATE INDEX tasks_job ON tasks (job_uuid, requested_at);"
+	"CREATE INDEX tasks_target ON tasks (target_uuid, requested_at);"
+	"CREATE INDEX tasks_status ON tasks (status, requested_at);"
+	"CREATE TABLE users ("
+	"  uuid    TEXT PRIMARY KEY,"
+	"  name    TEXT NOT NULL UNIQUE,"
+	"  pwhash  TEXT NOT NULL"
+	");"
+	"CREATE TABLE tokens ("
+	"  uuid        TEXT PRIMARY KEY,"
+	"  user_uuid   TEXT NOT NULL"
+	"    REFERENCES users (uuid) ON DELETE CASCADE,"
+	"  name        TEXT NOT NULL DEFAULT '',"
+	"  kind        TEXT NOT NULL,"
+	"  hash        TEXT NOT NULL UNIQUE,"
+	"  created_at  INTEGER NOT NULL DEFAULT 0,"
+	"  expires_at  INTEGER NOT NULL DEFAULT 0,"
+	"  last_used   INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX tokens_user ON tokens (user_uuid, kind);",
+};
+#define CATALOG_VERSION \
+	((int)(sizeof catalog_migrations / sizeof catalog_migrations[0]))
+
+/* Reads PRAGMA user_version into *version. */
+static int
+catalog_read_version(struct catalog *cat, int *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cat->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Applies migration step n (to version n + 1) in its own transaction.  The
+ * version is read again under the write lock so that two processes opening
+ * the same new file do not both apply a step.
+ */
+static int
+catalog_migrate_step(struct catalog *cat, int n, char **errp)
+{
+	char pragma[64];
+	int version;
+
+	if (sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	if (catalog_read_version(cat, &version) != 0)
+		goto fail;
+	if (version > n) {
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+		cat->version = version;
+		return 0;
+	}
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", n + 1);
+	if (sqlite3_exec(cat->db, catalog_migrations[n], NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(cat->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	cat->version = n + 1;
+	log_info("catalog: migrated to schema version %d", n + 1);
+	return 0;
+
+fail:
+	xasprintf(errp, "catalog migration to version %d failed: %s", n + 1,
+	    sqlite3_errmsg(cat->db));
+	if (!sqlite3_get_autocommit(cat->db))
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Runs a connection setting; errors here mean the file is unusable. */
+static int
+catalog_pragma(struct catalog *cat, const char *sql, const char *path,
+    char **errp)
+{
+	if (sqlite3_exec(cat->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	xasprintf(errp, "cannot use catalog %s: %s", path,
+	    sqlite3_errmsg(cat->db));
+	return -1;
+}
+
+/* Opens the database, sets it up and brings the schema up to date. */
+struct catalog *
+catalog_open(const char *path, char **errp)
+{
+	struct catalog *cat;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	*errp = NULL;
+	if (path == NULL || *path == '\0') {
+		*errp = xstrdup("no catalog path given");
+		return NULL;
+	}
+	cat = xcalloc(1, sizeof *cat);
+	if (sqlite3_open_v2(path, &cat->db, flags, NULL) != SQLITE_OK) {
+		xasprintf(errp, "cannot open catalog %s: %s", path,
+		    cat->db != NULL ? sqlite3_errmsg(cat->db) :
+		    "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(cat->db, 1);
+	/*
+	 * The daemon runs one thread and must not stall its loop: a short
+	 * busy timeout turns contention (a maintenance tool holding the
+	 * write lock) into an error rather than a hang.
+	 */
+	sqlite3_busy_timeout(cat->db, 200);
+	if (catalog_pragma(cat, "PRAGMA foreign_keys = ON", path, errp) != 0 ||
+	    catalog_pragma(cat, "PRAGMA journal_mode = WAL", path, errp) != 0 ||
+	    catalog_pragma(cat, "PRAGMA synchronous = NORMAL", path, errp) != 0)
+		goto fail;
+	if (catalog_read_version(cat, &cat->version) != 0) {
+		xasprintf(errp, "cannot read catalog %s: %s", path,
+		    sqlite3_errmsg(cat->db));
+		goto fail;
+	}
+	if (cat->version > CATALOG_VERSION) {
+		xasprintf(errp, "catalog %s has schema version %d, newer than "
+		    "the %d this shieldd knows; upgrade shieldd", path,
+		    cat->version, CATALOG_VERSION);
+		goto fail;
+	}
+	while (cat->version < CATALOG_VERSION) {
+		if (catalog_migrate_step(cat, cat->version, errp) != 0)
+			goto fail;
+	}
+	return cat;
+
+fail:
+	catalog_free(cat);
+	return NULL;
+}
+
+/* Finalizes every cached statement and closes the database. */
+void
+catalog_free(struct catalog *cat)
+{
+	size_t i, j;
+
+	if (cat == NULL)
+		return;
+	for (i = 0; i < SQL_COUNT; i++)
+		sqlite3_finalize(cat->stmts[i]);
+	for (i = 0; i < LIST_COUNT; i++) {
+		for (j = 0; j < CAT_SHAPES; j++)
+			sqlite3_finalize(cat->lists[i][j]);
+	}
+	if (cat->db != NULL && sqlite3_close(cat->db) != SQLITE_OK)
+		log_warn("catalog: close: %s", sqlite3_errmsg(cat->db));
+	free(cat);
+}
+
+/* The schema version reached by catalog_open. */
+int
+catalog_schema_version(struct catalog *cat)
+{
+	return cat->version;
+}
+
+/* Sets every field of a filter to "don't care". */
+void
+cat_filter_init(struct cat_filter *f)
+{
+	memset(f, 0, sizeof *f);
+	f->unused = CAT_ANY;
+	f->paused = CAT_ANY;
+}
+
+/* Logs the catalog's last SQLite error. */
+void
+cat_sqlerr(struct catalog *cat, const char *what)
+{
+	log_warn("catalog: %s: %s", what, sqlite3_errmsg(cat->db));
+}
+
+/* Prepares a statement that lives as long as the catalog. */
+static sqlite3_stmt *
+cat_prepare_sql(struct catalog *cat, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL) != SQLITE_OK) {
+		log_warn("catalog: prepare: %s: %.80s",
+		    sqlite3_errmsg(cat->db), sql);
+		return NULL;
+	}
+	return st;
+}
+
+/* Returns the cached statement, preparing it the first time. */
+sqlite3_stmt *
+cat_prepare(struct catalog *cat, enum cat_sql which, const char *sql)
+{
+	if (cat->stmts[which] == NULL)
+		cat->stmts[which] = cat_prepare_sql(cat, sql);
+	return cat->stmts[which];
+}
+
+/* Returns the cached statement for a list shape, building it if needed. */
+sqlite3_stmt *
+cat_prepare_list(struct catalog *cat, enum cat_list list, unsigned int shape,
+    const char *head, const char *const *clauses, size_t nclauses,
+    const char *tail)
+{
+	sqlite3_stmt *st;
+	size_t i, len, off;
+	char *sql;
+	int first = 1;
+
+	if (cat->lists[list][shape] != NULL)
+		return cat->lists[list][shape];
+
+	len = strlen(head) + strlen(tail) + 8;
+	for (i = 0; i < nclauses; i++)
+		len += strlen(clauses[i]) + 8;
+	sql = xmalloc(len);
+	off = (size_t)snprintf(sql, len, "%s", head);
+	for (i = 0; i < nclauses; i++) {
+		if ((shape & (1U << i)) == 0)
+			continue;
+		off += (size_t)snprintf(sql + off, len - off, "%s%s",
+		    first ? " WHERE " : " AND ", clauses[i]);
+		first = 0;
+	}
+	snprintf(sql + off, len - off, " %s", tail);
+	st = cat_prepare_sql(cat, sql);
+	free(sql);
+	cat->lists[list][shape] = st;
+	return st;
+}
+
+/* Resets a statement for its next use. */
+void
+cat_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Binds NULL as the empty string. */
+int
+cat_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	/* Static: the caller's strings outlive the step and reset. */
+	return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Binds NULL or "" as SQL NULL. */
+int
+cat_bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* Copies a text column byte for byte. */
+char *
+cat_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s;
+	size_t n;
+	char *out;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	s = sqlite3_column_text(st, i);
+	n = (size_t)sqlite3_column_bytes(st, i);
+	out = xmalloc(n + 1);
+	if (n > 0)
+		memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* Copies a short text column into a fixed buffer. */
+void
+cat_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const unsigned char *s;
+
+	s = sqlite3_column_text(st, i);
+	snprintf(buf, size, "%s", s != NULL ? (const char *)s : "");
+}
+
+/* Steps a statement without rows and maps constraint failures. */
+int
+cat_exec(struct catalog *cat, sqlite3_stmt *st, int fkstatus)
+{
+	int rc, status;
+
+	rc = sqlite3_step(st);
+	switch (rc) {
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		status = CAT_OK;
+		break;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		status = fkstatus;
+		break;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		status = CAT_EXISTS;
+		break;
+	default:
+		cat_sqlerr(cat, sqlite3_sql(st));
+		status = CAT_ERR;
+		break;
+	}
+	cat_done(st);
+	return status;
+}
+
+/* Runs an UPDATE or DELETE of one row by uuid. */
+int
+cat_exec_one(struct catalog *cat, sqlite3_stmt *st, int fkstatus)
+{
+	int status;
+
+	status = cat_exec(cat, st, fkstatus);
+	if (status == CAT_OK && sqlite3_changes(cat->db) == 0)
+		return CAT_NOTFOUND;
+	return status;
+}
+
+/* Reads at most one row. */
+int
+cat_fetch(struct catalog *cat, sqlite3_stmt *st,
+    void (*row)(sqlite3_stmt *, void *), void *out)
+{
+	int rc, status;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row(st, out);
+		status = CAT_OK;
+	} else if (rc == SQLITE_DONE)
+		status = CAT_NOTFOUND;
+	else {
+		cat_sqlerr(cat, sqlite3_sql(st));
+		status = CAT_ERR;
+	}
+	cat_done(st);
+	return status;
+}
+
+/* Reads every row into a malloc'd array. */
+int
+cat_collect(struct catalog *cat, sqlite3_stmt *st, size_t size,
+    void (*row)(sqlite3_stmt *, void *), void (*clear)(void *),
+    void **outp, size_t *np)
+{
+	char *arr = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	*outp = NULL;
+	*np = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			arr = xreallocarray(arr, cap, size);
+		}
+		memset(arr + n * size, 0, size);
+		row(st, arr + n * size);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		cat_sqlerr(cat, sqlite3_sql(st));
+		cat_done(st);
+		for (i = 0; i < n; i++)
+			clear(arr + i * size);
+		free(arr);
+		return CAT_ERR;
+	}
+	cat_done(st);
+	*outp = arr;
+	*np = n;
+	return CAT_OK;
+}
+
+/* ---- schedules ---- */
+
+#define SCHEDULE_COLUMNS "s.uuid, s.name, s.summary, s.timespec"
+
+/* Frees a schedule's strings. */
+void
+cat_schedule_clear(struct cat_schedule *s)
+{
+	free(s->name);
+	free(s->summary);
+	free(s->when);
+	memset(s, 0, sizeof *s);
+}
+
+/* Frees a list of schedules. */
+void
+cat_schedules_free(struct cat_schedule *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cat_schedule_clear(&list[i]);
+	free(list);
+}
+
+/* Reads SCHEDULE_COLUMNS. */
+static void
+schedule_row(sqlite3_stmt *st, void *p)
+{
+	struct cat_schedule *s = p;
+
+	cat_col_copy(st, 0, s->uuid, sizeof s->uuid);
+	s->name = cat_col_dup(st, 1);
+	s->summary = cat_col_dup(st, 2);
+	s->when = cat_col_dup(st, 3);
+}
+
+/* cat_schedule_clear() for cat_collect(). */
+static void
+schedule_clear(void *p)
+{
+	cat_schedule_clear(p);
+}
+
+/* Lists schedules by name, optionally only (un)used ones. */
+int
+catalog_schedules(struct catalog *cat, const struct cat_filter *f,
+    struct cat_schedule **out, size_t *n)
+{
+	static const char *const clauses[] = {
+		"?1 = NOT EXISTS (SELECT 1 FROM jobs j"
+		" WHERE j.schedule_uuid = s.uuid)",
+	};
+	sqlite3_stmt *st;
+	unsigned int shape = 0;
+
+	if (f->unused == 0 || f->unused == 1)
+		shape |= 1;
+	st = cat_prepare_list(cat, LIST_SCHEDULES, shape,
+	    "SELECT " SCHEDULE_COLUMNS " FROM schedules s", clauses, 1,
+	    "ORDER BY s.name, s.uuid");
+	if (st == NULL)
+		return CAT_ERR;
+	if (shape & 1)
+		sqlite3_bind_int(st, 1, f->unused);
+	return cat_collect(cat, st, sizeof **out, schedule_row,
+	    schedule_clear, (void **)out, n);
+}
+
+/* Reads one schedule. */
+int
+catalog_schedule_get(struct catalog *cat, const char *uuid,
+    struct cat_schedule *out)
+{
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof *out);
+	st = cat_prepare(cat, SQL_SCHEDULE_GET,
+	    "SELECT " SCHEDULE_COLUMNS " FROM schedules s WHERE s.uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	return cat_fetch(cat, st, schedule_row, out);
+}
+
+/* Inserts a schedule under a new uuid. */
+int
+catalog_schedule_create(struct catalog *cat, const struct cat_schedule *in,
+    id_buf out)
+{
+	sqlite3_stmt *st;
+	id_buf uuid;
+	int status;
+
+	st = cat_prepare(cat, SQL_SCHEDULE_CREATE,
+	    "INSERT INTO schedules (uuid, name, summary, timespec)"
+	    " VALUES (?1, ?2, ?3, ?4)");
+	if (st == NULL)
+		return CAT_ERR;
+	id_new(uuid);
+	cat_bind_text(st, 1, uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	cat_bind_text(st, 4, in->when);
+	if ((status = cat_exec(cat, st, CAT_BADREF)) == CAT_OK)
+		memcpy(out, uuid, sizeof uuid);
+	return status;
+}
+
+/* Rewrites a schedule's fields. */
+int
+catalog_schedule_update(struct catalog *cat, const struct cat_schedule *in)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_SCHEDULE_UPDATE,
+	    "UPDATE schedules SET name = ?2, summary = ?3, timespec = ?4"
+	    " WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, in->uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	cat_bind_text(st, 4, in->when);
+	return cat_exec_one(cat, st, CAT_BADREF);
+}
+
+/* Deletes a schedule no job uses; the foreign key refuses otherwise. */
+int
+catalog_schedule_delete(struct catalog *cat, const char *uuid)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_SCHEDULE_DELETE,
+	    "DELETE FROM schedules WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	return cat_exec_one(cat, st, CAT_INUSE);
+}
+
+/* ---- retention policies ---- */
+
+#define RETENTION_COLUMNS "r.uuid, r.name, r.summary, r.expiry"
+
+/* Frees a retention policy's strings. */
+void
+cat_retention_clear(struct cat_retention *r)
+{
+	free(r->name);
+	free(r->summary);
+	memset(r, 0, sizeof *r);
+}
+
+/* Frees a list of retention policies. */
+void
+cat_retentions_free(struct cat_retention *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cat_retention_clear(&list[i]);
+	free(list);
+}
+
+/* Reads RETENTION_COLUMNS. */
+static void
+retention_row(sqlite3_stmt *st, void *p)
+{
+	struct cat_retention *r = p;
+
+	cat_col_copy(st, 0, r->uuid, sizeof r->uuid);
+	r->name = cat_col_dup(st, 1);
+	r->summary = cat_col_dup(st, 2);
+	r->expiry = sqlite3_column_int64(st, 3);
+}
+
+/* cat_retention_clear() for cat_collect(). */
+static void
+retention_clear(void *p)
+{
+	cat_retention_clear(p);
+}
+
+/* Lists retention policies by name, optionally only (un)used ones. */
+int
+catalog_retentions(struct catalog *cat, const struct cat_filter *f,
+    struct cat_retention **out, size_t *n)
+{
+	static const char *const clauses[] = {
+		"?1 = NOT EXISTS (SELECT 1 FROM jobs j"
+		" WHERE j.retention_uuid = r.uuid)",
+	};
+	sqlite3_stmt *st;
+	unsigned int shape = 0;
+
+	if (f->unused == 0 || f->unused == 1)
+		shape |= 1;
+	st = cat_prepare_list(cat, LIST_RETENTIONS, shape,
+	    "SELECT " RETENTION_COLUMNS " FROM retention r", clauses, 1,
+	    "ORDER BY r.name, r.uuid");
+	if (st == NULL)
+		return CAT_ERR;
+	if (shape & 1)
+		sqlite3_bind_int(st, 1, f->unused);
+	return cat_collect(cat, st, sizeof **out, retention_row,
+	    retention_clear, (void **)out, n);
+}
+
+/* Reads one retention policy. */
+int
+catalog_retention_get(struct catalog *cat, const char *uuid,
+    struct cat_retention *out)
+{
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof *out);
+	st = cat_prepare(cat, SQL_RETENTION_GET,
+	    "SELECT " RETENTION_COLUMNS " FROM retention r WHERE r.uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	return cat_fetch(cat, st, retention_row, out);
+}
+
+/* Inserts a retention policy under a new uuid. */
+int
+catalog_retention_create(struct catalog *cat, const struct cat_retention *in,
+    id_buf out)
+{
+	sqlite3_stmt *st;
+	id_buf uuid;
+	int status;
+
+	st = cat_prepare(cat, SQL_RETENTION_CREATE,
+	    "INSERT INTO retention (uuid, name, summary, expiry)"
+	    " VALUES (?1, ?2, ?3, ?4)");
+	if (st == NULL)
+		return CAT_ERR;
+	id_new(uuid);
+	cat_bind_text(st, 1, uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	sqlite3_bind_int64(st, 4, in->expiry);
+	if ((status = cat_exec(cat, st, CAT_BADREF)) == CAT_OK)
+		memcpy(out, uuid, sizeof uuid);
+	return status;
+}
+
+/* Rewrites a retention policy's fields. */
+int
+catalog_retention_update(struct catalog *cat, const struct cat_retention *in)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_RETENTION_UPDATE,
+	    "UPDATE retention SET name = ?2, summary = ?3, expiry = ?4"
+	    " WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, in->uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	sqlite3_bind_int64(st, 4, in->expiry);
+	return cat_exec_one(cat, st, CAT_BADREF);
+}
+
+/* Deletes a retention policy no job uses. */
+int
+catalog_retention_delete(struct catalog *cat, const char *uuid)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_RETENTION_DELETE,
+	    "DELETE FROM retention WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	return cat_exec_one(cat, st, CAT_INUSE);
+}
+
+/* ---- targets and stores ---- */
+
+/* The same SQL for both tables, targets first (enum cat_kind order). */
+#define SYSTEM_SQL(head, tail)	{ head "targets" tail, head "stores" tail }
+#define SYSTEM_COLUMNS "x.uuid, x.name, x.summary, x.plugin, x.endpoint"
+
+/* Frees a target's or store's strings. */
+void
+cat_system_clear(struct cat_system *s)
+{
+	free(s->name);
+	free(s->summary);
+	free(s->plugin);
+	free(s->endpoint);
+	memset(s, 0, sizeof *s);
+}
+
+/* Frees a list of targets or stores. */
+void
+cat_systems_free(struct cat_system *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cat_system_clear(&list[i]);
+	free(list);
+}
+
+/* Reads SYSTEM_COLUMNS. */
+static void
+system_row(sqlite3_stmt *st, void *p)
+{
+	struct cat_system *s = p;
+
+	cat_col_copy(st, 0, s->uuid, sizeof s->uuid);
+	s->name = cat_col_dup(st, 1);
+	s->summary = cat_col_dup(st, 2);
+	s->plugin = cat_col_dup(st, 3);
+	s->endpoint = cat_col_dup(st, 4);
+}
+
+/* cat_system_clear() for cat_collect(). */
+static void
+system_clear(void *p)
+{
+	cat_system_clear(p);
+}
+
+/* Lists targets or stores by name, filtered by use and plugin. */
+int
+catalog_systems(struct catalog *cat, enum cat_kind kind,
+    const struct cat_filter *f, struct cat_system **out, size_t *n)
+{
+	static const char *const heads[] = SYSTEM_SQL(
+	    "SELECT " SYSTEM_COLUMNS " FROM ", " x");
+	static const char *const clauses[][2] = {
+		{
+			"?1 = NOT EXISTS (SELECT 1 FROM jobs j"
+			" WHERE j.target_uuid = x.uuid)",
+			"x.plugin = ?2",
+		},
+		{
+			"?1 = NOT EXISTS (SELECT 1 FROM jobs j"
+			" WHERE j.store_uuid = x.uuid)",
+			"x.plugin = ?2",
+		},
+	};
+	sqlite3_stmt *st;
+	unsigned int shape = 0;
+
+	if (f->unused == 0 || f->unused == 1)
+		shape |= 1;
+	if (f->plugin != NULL)
+		shape |= 2;
+	st = cat_prepare_list(cat, kind == CAT_TARGET ? LIST_TARGETS :
+	    LIST_STORES, shape, heads[kind], clauses[kind], 2,
+	    "ORDER BY x.name, x.uuid");
+	if (st == NULL)
+		return CAT_ERR;
+	if (shape & 1)
+		sqlite3_bind_int(st, 1, f->unused);
+	if (shape & 2)
+		cat_bind_text(st, 2, f->plugin);
+	return cat_collect(cat, st, sizeof **out, system_row, system_clear,
+	    (void **)out, n);
+}
+
+/* Reads one target or store. */
+int
+catalog_system_get(struct catalog *cat, enum cat_kind kind, const char *uuid,
+    struct cat_system *out)
+{
+	static const char *const sql[] = SYSTEM_SQL(
+	    "SELECT " SYSTEM_COLUMNS " FROM ", " x WHERE x.uuid = ?1");
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof *out);
+	st = cat_prepare(cat, SQL_SYSTEM_GET + kind, sql[kind]);
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	return cat_fetch(cat, st, system_row, out);
+}
+
+/* Inserts a target or store under a new uuid. */
+int
+catalog_system_create(struct catalog *cat, enum cat_kind kind,
+    const struct cat_system *in, id_buf out)
+{
+	static const char *const sql[] = SYSTEM_SQL("INSERT INTO ",
+	    " (uuid, name, summary, plugin, endpoint)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *st;
+	id_buf uuid;
+	int status;
+
+	st = cat_prepare(cat, SQL_SYSTEM_CREATE + kind, sql[kind]);
+	if (st == NULL)
+		return CAT_ERR;
+	id_new(uuid);
+	cat_bind_text(st, 1, uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	cat_bind_text(st, 4, in->plugin);
+	cat_bind_text(st, 5, in->endpoint);
+	if ((status = cat_exec(cat, st, CAT_BADREF)) == CAT_OK)
+		memcpy(out, uuid, sizeof uuid);
+	return status;
+}
+
+/* Rewrites a target's or store's fields. */
+int
+catalog_system_update(struct catalog *cat, enum cat_kind kind,
+    const struct cat_system *in)
+{
+	static const char *const sql[] = SYSTEM_SQL("UPDATE ",
+	    " SET name = ?2, summary = ?3, plugin = ?4, endpoint = ?5"
+	    " WHERE uuid = ?1");
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_SYSTEM_UPDATE + kind, sql[kind]);
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, in->uuid);
+	cat_bind_text(st, 2, in->name);
+	cat_bind_text(st, 3, in->summary);
+	cat_bind_text(st, 4, in->plugin);
+	cat_bind_text(st, 5, in->endpoint);
+	return cat_exec_one(cat, st, CAT_BADREF);
+}
+
+/*
+ * Deletes a target or store.  Jobs are guarded by their foreign keys; a
+ * store also stays while live archives are in it, checked in the same
+ * statement so there is no window between the check and the delete.
+ */
+int
+catalog_system_delete(struct catalog *cat, enum cat_kind kind,
+    const char *uuid)
+{
+	static const char *const sql[] = {
+		"DELETE FROM targets WHERE uuid = ?1",
+		"DELETE FROM stores WHERE uuid = ?1 AND NOT EXISTS"
+		" (SELECT 1 FROM archives a WHERE a.store_uuid = ?1"
+		" AND a.status IN ('valid', 'expired'))",
+	};
+	sqlite3_stmt *st;
+	int status;
+
+	st = cat_prepare(cat, SQL_SYSTEM_DELETE + kind, sql[kind]);
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	status = cat_exec_one(cat, st, CAT_INUSE);
+	if (status != CAT_NOTFOUND || kind != CAT_STORE)
+		return status;
+
+	/* Nothing deleted: either there is no such store or it is in use. */
+	st = cat_prepare(cat, SQL_STORE_EXISTS,
+	    "SELECT 1 FROM stores WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		status = CAT_INUSE;
+		break;
+	case SQLITE_DONE:
+		status = CAT_NOTFOUND;
+		break;
+	default:
+		cat_sqlerr(cat, "store delete");
+		status = CAT_ERR;
+		break;
+	}
+	cat_done(st);
+	return status;
+}
