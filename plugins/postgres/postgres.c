@@ -1,0 +1,893 @@
+/*
+ * The postgres plugin: backs up one PostgreSQL database in pg_dump's custom
+ * format, or a whole cluster (roles included) as pg_dumpall's SQL script,
+ * and restores either with pg_restore or psql.  The tools run without a
+ * shell; the password reaches them only through PGPASSWORD in their
+ * environment, never through argv.  Backups stream the tool's stdout straight
+ * to ours; restores read the archive through this program, which checks the
+ * archive's kind before touching the server.
+ *
+ * Restore decisions (see plugins/postgres/README.md):
+ *   - one database: created (from template0) when missing, other sessions on
+ *     it terminated, then pg_restore --clean --if-exists --single-transaction
+ *     --exit-on-error, keeping owners and privileges, so a failed restore
+ *     leaves the database as it was;
+ *   - whole cluster: other sessions terminated, then psql -v ON_ERROR_STOP=1,
+ *     skipping the DROP ROLE / CREATE ROLE of the role we connect as, which
+ *     can neither be dropped nor created while we use it.
+ * A tool's stderr is captured to an unlinked temporary file, forwarded to
+ * ours (with the password masked) and summarised in one last line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin.h"
+
+#define PG_ERR_MAX		(16 * 1024)
+#define PG_CONNECT_TIMEOUT	"10"
+#define PG_MAINTENANCE_DB	"postgres"
+
+/* What the endpoint says about the server. */
+struct pg_conn {
+	const char	*host;
+	char		 port[16];
+	const char	*user;
+	const char	*password;	/* NULL when unset or empty */
+	const char	*database;	/* NULL: the whole cluster */
+	const char	*bindir;	/* NULL: PATH, then Debian's dirs */
+};
+
+static const struct plugin_field pg_fields[] = {
+	{ "pg_host", "string", 1, NULL,
+	    "Host name or address of the PostgreSQL server" },
+	{ "pg_port", "port", 0, "5432", "TCP port of the server" },
+	{ "pg_user", "string", 1, NULL,
+	    "Role to connect as (a superuser for whole-cluster backups)" },
+	{ "pg_password", "password", 0, NULL, "Password of pg_user" },
+	{ "pg_database", "string", 0, NULL,
+	    "Database to back up; unset: the whole cluster, roles included" },
+	{ "pg_bindir", "path", 0, NULL,
+	    "Directory holding pg_dump, pg_dumpall, pg_restore and psql; "
+	    "unset: PATH, then the newest /usr/lib/postgresql/*/bin" },
+	{ NULL, NULL, 0, NULL, NULL }
+};
+
+/* Read an optional string key; empty counts as unset. */
+static const char *
+pg_ep_opt(const cJSON *ep, const char *key)
+{
+	const char *s = plugin_ep_string(ep, key, NULL);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* Fill conn from the endpoint (already checked against pg_fields). */
+static void
+pg_conn_read(struct pg_conn *conn, const cJSON *ep)
+{
+	conn->host = plugin_ep_string(ep, "pg_host", "127.0.0.1");
+	snprintf(conn->port, sizeof conn->port, "%lld",
+	    plugin_ep_int(ep, "pg_port", 5432));
+	conn->user = plugin_ep_string(ep, "pg_user", "postgres");
+	conn->password = pg_ep_opt(ep, "pg_password");
+	conn->database = pg_ep_opt(ep, "pg_database");
+	conn->bindir = pg_ep_opt(ep, "pg_bindir");
+}
+
+/*
+ * Put the password and connect timeout in our environment, which every tool
+ * inherits; a PGPASSWORD from our own caller must not win over the endpoint.
+ */
+static void
+pg_env_set(const struct pg_conn *conn)
+{
+	if (conn->password != NULL)
+		setenv("PGPASSWORD", conn->password, 1);
+	else
+		unsetenv("PGPASSWORD");
+	setenv("PGCONNECT_TIMEOUT", PG_CONNECT_TIMEOUT, 1);
+	setenv("PGAPPNAME", "shield", 1);
+	/* Our argv says where and who; stray PG* settings must not. */
+	unsetenv("PGSERVICE");
+	unsetenv("PGOPTIONS");
+}
+
+/* 1 if dir/name is an executable file. */
+static int
+pg_tool_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, X_OK) == 0;
+}
+
+/* 1 if name is found as an executable in PATH. */
+static int
+pg_tool_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save;
+	int found = 0;
+
+	if (path == NULL || (copy = strdup(path)) == NULL)
+		return 0;
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save))
+		found = pg_tool_in(*dir != '\0' ? dir : ".", name);
+	free(copy);
+	return found;
+}
+
+/* Compare two /usr/lib/postgresql/N/bin paths by version, newest first. */
+static int
+pg_version_cmp(const void *a, const void *b)
+{
+	const char *sa = *(const char *const *)a, *sb = *(const char *const *)b;
+	const char *prefix = "/usr/lib/postgresql/";
+	long va = strtol(sa + strlen(prefix), NULL, 10);
+	long vb = strtol(sb + strlen(prefix), NULL, 10);
+
+	return va < vb ? 1 : va > vb ? -1 : 0;
+}
+
+/*
+ * The program to run for a tool: pg_bindir/name, else the bare name when
+ * PATH has it, else the newest Debian server-version directory that has it.
+ * Returns a string the caller frees.
+ */
+static char *
+pg_tool(const struct pg_conn *conn, const char *name)
+{
+	glob_t g;
+	char *path = NULL;
+	size_t i;
+
+	if (conn->bindir != NULL) {
+		if (asprintf(&path, "%s/%s", conn->bindir, name) == -1)
+			return NULL;
+		return path;
+	}
+	if (pg_tool_in_path(name))
+		return strdup(name);
+	if (glob("/usr/lib/postgresql/*/bin", 0, NULL, &g) == 0) {
+		qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv,
+		    pg_version_cmp);
+		for (i = 0; i < g.gl_pathc && path == NULL; i++) {
+			if (pg_tool_in(g.gl_pathv[i], name) &&
+			    asprintf(&path, "%s/%s", g.gl_pathv[i], name) == -1)
+				path = NULL;
+		}
+		globfree(&g);
+	}
+	return path != NULL ? path : strdup(name);
+}
+
+/* An unlinked temporary file, close-on-exec, or -1 (reported). */
+static int
+pg_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/shield-pg.XXXXXX",
+	    dir != NULL && *dir != '\0' ? dir : "/tmp");
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		plugin_error("cannot create a temporary file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	unlink(path);
+	return fd;
+}
+
+/* Read up to size-1 bytes from the end of fd into buf, NUL-terminated. */
+static void
+pg_tmpfile_tail(int fd, char *buf, size_t size)
+{
+	off_t end = lseek(fd, 0, SEEK_END), start;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (end <= 0)
+		return;
+	start = end > (off_t)(size - 1) ? end - (off_t)(size - 1) : 0;
+	if ((n = pread(fd, buf, (size_t)(end - start), start)) < 0)
+		n = 0;
+	buf[n] = '\0';
+}
+
+/* Print a tool's captured stderr on ours, with the password masked. */
+static void
+pg_forward(const struct pg_conn *conn, const char *text)
+{
+	const char *pw = conn->password, *p = text, *hit;
+	size_t pwlen = pw != NULL ? strlen(pw) : 0;
+
+	/* A very short password would mask half of every message. */
+	while (pwlen >= 3 && (hit = strstr(p, pw)) != NULL) {
+		fwrite(p, 1, (size_t)(hit - p), stderr);
+		fputs("********", stderr);
+		p = hit + pwlen;
+	}
+	fputs(p, stderr);
+	if (*text != '\0' && text[strlen(text) - 1] != '\n')
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/*
+ * Start a tool with in/out as stdin/stdout and its stderr going to a fresh
+ * temporary file, returned in *efd for pg_finish().  Returns the pid or -1.
+ */
+static pid_t
+pg_start(const char *const *argv, int in, int out, int *efd)
+{
+	char msg[1024];
+	int saved;
+	pid_t pid;
+
+	if ((*efd = pg_tmpfile()) == -1)
+		return -1;
+	/* plugin_spawn() gives the child our stderr: lend it the file. */
+	fflush(stderr);
+	if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
+		plugin_error("dup: %s", strerror(errno));
+		close(*efd);
+		return -1;
+	}
+	dup2(*efd, 2);
+	pid = plugin_spawn(argv, NULL, in, out);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	if (pid == -1) {
+		/* Whatever plugin_spawn() said went to the file. */
+		pg_tmpfile_tail(*efd, msg, sizeof msg);
+		fputs(msg, stderr);
+		close(*efd);
+	}
+	return pid;
+}
+
+/*
+ * Wait for a tool from pg_start(), put the tail of its stderr in err and
+ * forward it to ours.  Returns what plugin_wait() does.
+ */
+static int
+pg_finish(const struct pg_conn *conn, pid_t pid, int efd, const char *what,
+    char *err, size_t errsz)
+{
+	int status;
+
+	status = plugin_wait(pid, what);
+	pg_tmpfile_tail(efd, err, errsz);
+	close(efd);
+	pg_forward(conn, err);
+	return status;
+}
+
+/* Run a tool to completion; see pg_start() and pg_finish(). */
+static int
+pg_exec(const struct pg_conn *conn, const char *const *argv, int in, int out,
+    char *err, size_t errsz)
+{
+	pid_t pid;
+	int efd;
+
+	err[0] = '\0';
+	if ((pid = pg_start(argv, in, out, &efd)) == -1)
+		return -1;
+	return pg_finish(conn, pid, efd, argv[0], err, errsz);
+}
+
+/* Copy the quoted text after needle (up to the closing quote) into buf. */
+static int
+pg_quoted_after(const char *text, const char *needle, char *buf, size_t size)
+{
+	const char *p, *q;
+	size_t n;
+
+	if ((p = strstr(text, needle)) == NULL)
+		return 0;
+	p += strlen(needle);
+	if ((q = strchr(p, '"')) == NULL)
+		return 0;
+	n = (size_t)(q - p) < size - 1 ? (size_t)(q - p) : size - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+/*
+ * Summarise a failed tool run in one line a user can act on, from its exit
+ * status and the tail of its stderr.
+ */
+static void
+pg_explain(const struct pg_conn *conn, const char *what, int status,
+    const char *err)
+{
+	char name[256];
+
+	if (status == -1 || status == 127) {
+		if (strstr(err, "cannot run") != NULL) {
+			plugin_error("cannot run %s: is the PostgreSQL client "
+			    "installed (or pg_bindir set)?", what);
+			return;
+		}
+	}
+	if (strstr(err, "Connection refused") != NULL)
+		plugin_error("cannot connect to %s:%s: connection refused",
+		    conn->host, conn->port);
+	else if (strstr(err, "timeout expired") != NULL)
+		plugin_error("cannot connect to %s:%s: timed out",
+		    conn->host, conn->port);
+	else if (strstr(err, "could not translate host name") != NULL)
+		plugin_error("cannot connect to %s:%s: unknown host",
+		    conn->host, conn->port);
+	else if (strstr(err, "No route to host") != NULL ||
+	    strstr(err, "Network is unreachable") != NULL)
+		plugin_error("cannot connect to %s:%s: no route to host",
+		    conn->host, conn->port);
+	else if (strstr(err, "password authentication failed") != NULL ||
+	    strstr(err, "authentication failed for user") != NULL)
+		plugin_error("authentication failed for user %s on %s:%s",
+		    conn->user, conn->host, conn->port);
+	else if (strstr(err, "no password supplied") != NULL)
+		plugin_error("the server wants a password for %s and "
+		    "pg_password is not set", conn->user);
+	else if (strstr(err, "no pg_hba.conf entry") != NULL)
+		plugin_error("the server does not accept %s from this host "
+		    "(pg_hba.conf)", conn->user);
+	else if (pg_quoted_after(err, "database \"", name, sizeof name) &&
+	    strstr(err, "does not exist") != NULL)
+		plugin_error("database %s does not exist on %s:%s", name,
+		    conn->host, conn->port);
+	else if (pg_quoted_after(err, "role \"", name, sizeof name) &&
+	    strstr(err, "does not exist") != NULL)
+		plugin_error("role %s does not exist on %s:%s; create it (a "
+		    "single-database archive does not carry roles)", name,
+		    conn->host, conn->port);
+	else if (strstr(err, "could not read from input file") != NULL ||
+	    strstr(err, "unexpected end of file") != NULL ||
+	    strstr(err, "did not find magic string") != NULL)
+		plugin_error("the archive is truncated or damaged");
+	else if (status > 128 && status < 128 + 65)
+		plugin_error("%s was killed by signal %d", what, status - 128);
+	else
+		plugin_error("%s failed (exit status %d)", what, status);
+}
+
+/* Append "-h H -p P -U U -w" to argv at *n. */
+static void
+pg_argv_conn(const struct pg_conn *conn, const char **argv, int *n)
+{
+	argv[(*n)++] = "-h";
+	argv[(*n)++] = conn->host;
+	argv[(*n)++] = "-p";
+	argv[(*n)++] = conn->port;
+	argv[(*n)++] = "-U";
+	argv[(*n)++] = conn->user;
+	argv[(*n)++] = "-w";	/* never prompt: fail instead */
+}
+
+/* Back up the database, or the whole cluster, to stdout. */
+static int
+pg_backup(const cJSON *ep)
+{
+	struct pg_conn conn;
+	const char *argv[20];
+	char err[PG_ERR_MAX], *tool;
+	int n = 0, status;
+
+	pg_conn_read(&conn, ep);
+	pg_env_set(&conn);
+	tool = pg_tool(&conn, conn.database != NULL ? "pg_dump" :
+	    "pg_dumpall");
+	if (tool == NULL) {
+		plugin_error("out of memory");
+		return 1;
+	}
+	argv[n++] = tool;
+	pg_argv_conn(&conn, argv, &n);
+	if (conn.database != NULL) {
+		argv[n++] = "-Fc";
+		argv[n++] = "-d";
+		argv[n++] = conn.database;
+	} else {
+		/* Restoring drops and recreates what the archive holds. */
+		argv[n++] = "--clean";
+		argv[n++] = "--if-exists";
+		argv[n++] = "-l";
+		argv[n++] = PG_MAINTENANCE_DB;
+	}
+	argv[n] = NULL;
+	status = pg_exec(&conn, argv, -1, 1, err, sizeof err);
+	if (status != 0)
+		pg_explain(&conn, conn.database != NULL ? "pg_dump" :
+		    "pg_dumpall", status, err);
+	free(tool);
+	return status == 0 ? 0 : 1;
+}
+
+/* Write all of buf to fd; -1 on error, quietly when the reader is gone. */
+static int
+pg_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EPIPE)
+				plugin_error("write: %s", strerror(errno));
+			return -1;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Run psql on the maintenance database with a small script on its stdin and
+ * its output captured into out.  Returns psql's status.
+ */
+static int
+pg_psql_script(const struct pg_conn *conn, const char *script,
+    const char *dbvar, char *out, size_t outsz)
+{
+	const char *argv[24];
+	char err[PG_ERR_MAX], *tool, *var = NULL;
+	int fds[2], ofd, n = 0, status = -1;
+
+	out[0] = '\0';
+	if ((tool = pg_tool(conn, "psql")) == NULL)
+		return -1;
+	if (dbvar != NULL && asprintf(&var, "db=%s", dbvar) == -1) {
+		free(tool);
+		return -1;
+	}
+	if ((ofd = pg_tmpfile()) == -1)
+		goto out;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		plugin_error("pipe: %s", strerror(errno));
+		close(ofd);
+		goto out;
+	}
+	/* The script is far below a pipe's capacity: write it all now. */
+	if (pg_write_all(fds[1], script, strlen(script)) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		close(ofd);
+		goto out;
+	}
+	close(fds[1]);
+	argv[n++] = tool;
+	argv[n++] = "-X";
+	argv[n++] = "-q";
+	argv[n++] = "-A";
+	argv[n++] = "-t";
+	argv[n++] = "-v";
+	argv[n++] = "ON_ERROR_STOP=1";
+	if (var != NULL) {
+		argv[n++] = "-v";
+		argv[n++] = var;
+	}
+	pg_argv_conn(conn, argv, &n);
+	argv[n++] = "-d";
+	argv[n++] = PG_MAINTENANCE_DB;
+	argv[n] = NULL;
+	status = pg_exec(conn, argv, fds[0], ofd, err, sizeof err);
+	close(fds[0]);
+	if (status != 0)
+		pg_explain(conn, "psql", status, err);
+	pg_tmpfile_tail(ofd, out, outsz);
+	close(ofd);
+out:
+	free(var);
+	free(tool);
+	return status;
+}
+
+/*
+ * SQL that terminates the other sessions matching a condition, as far as we
+ * are allowed to, and prints "terminated N".  On 14 and later it waits (up
+ * to 5 s each) for them to be gone, which DROP DATABASE needs.
+ */
+#define PG_TERMINATE(where)						\
+	"SELECT current_setting('server_version_num')::int >= 140000"	\
+	" AS shield_wait \\gset\n"					\
+	"SELECT rolsuper AS shield_super FROM pg_roles"			\
+	" WHERE rolname = current_user \\gset\n"			\
+	"\\if :shield_wait\n"						\
+	"\\set shield_term 'pg_terminate_backend(a.pid, 5000)'\n"	\
+	"\\else\n"							\
+	"\\set shield_term 'pg_terminate_backend(a.pid)'\n"		\
+	"\\endif\n"							\
+	"SELECT 'terminated ' || count(*) FILTER (WHERE :shield_term)"	\
+	" FROM pg_stat_activity a WHERE " where				\
+	" AND a.pid <> pg_backend_pid() AND (:'shield_super'"		\
+	" OR (a.usesysid IS NOT NULL AND NOT COALESCE((SELECT rolsuper"	\
+	" FROM pg_roles r WHERE r.oid = a.usesysid), false) AND"	\
+	" (a.usename = current_user OR"					\
+	" pg_has_role('pg_signal_backend', 'MEMBER'))));\n"
+
+/* Create the target database if missing, then terminate its sessions. */
+static const char pg_prepare_db[] =
+    "SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')"
+    " AS shield_missing \\gset\n"
+    "\\if :shield_missing\n"
+    "SELECT format('CREATE DATABASE %I TEMPLATE template0', :'db')"
+    " \\gexec\n"
+    "\\echo created\n"
+    "\\endif\n"
+    PG_TERMINATE("a.datname = :'db'");
+
+/* Terminate every other session in the cluster. */
+static const char pg_prepare_cluster[] =
+    PG_TERMINATE("a.datname IS NOT NULL");
+
+/* Drop the database we created for a restore that then failed. */
+static const char pg_drop_db[] =
+    "SELECT format('DROP DATABASE IF EXISTS %I', :'db') \\gexec\n";
+
+/* Run a preparation script; report what it did; *created is set if so. */
+static int
+pg_prepare(const struct pg_conn *conn, int *created)
+{
+	char out[4096], *p;
+	long terminated = 0;
+
+	*created = 0;
+	if (pg_psql_script(conn, conn->database != NULL ? pg_prepare_db :
+	    pg_prepare_cluster, conn->database, out, sizeof out) != 0)
+		return -1;
+	if (strncmp(out, "created\n", 8) == 0) {
+		*created = 1;
+		plugin_info("created database %s", conn->database);
+	}
+	if ((p = strstr(out, "terminated ")) != NULL)
+		terminated = strtol(p + 11, NULL, 10);
+	if (terminated > 0)
+		plugin_info("terminated %ld other session%s on %s", terminated,
+		    terminated == 1 ? "" : "s", conn->database != NULL ?
+		    conn->database : "the cluster");
+	return 0;
+}
+
+/* Open a pipe whose write end we feed and whose read end a tool reads. */
+static int
+pg_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		plugin_error("pipe: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy the rest of stdin to fd; -1 on a read error or a gone reader. */
+static int
+pg_feed_raw(int fd)
+{
+	char buf[128 * 1024];
+	ssize_t r;
+
+	for (;;) {
+		if ((r = read(0, buf, sizeof buf)) == 0)
+			return 0;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			plugin_error("reading the archive: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (pg_write_all(fd, buf, (size_t)r) == -1)
+			return -1;
+	}
+}
+
+/* Restore one database from a pg_dump custom-format archive on stdin. */
+static int
+pg_restore_db(const struct pg_conn *conn)
+{
+	const char *argv[24];
+	char head[5], err[PG_ERR_MAX], out[64], *tool;
+	size_t got = 0;
+	ssize_t r;
+	int fds[2], n = 0, created, status, fed, efd;
+	pid_t pid;
+
+	while (got < sizeof head &&
+	    (r = read(0, head + got, sizeof head - got)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			plugin_error("reading the archive: %s",
+			    strerror(errno));
+			return 1;
+		}
+		got += (size_t)r;
+	}
+	if (got == 0) {
+		plugin_error("the archive is empty; nothing was changed");
+		return 1;
+	}
+	if (got < sizeof head || memcmp(head, "PGDMP", 5) != 0) {
+		if (got >= 2 && memcmp(head, "--", 2) == 0)
+			plugin_error("the archive is an SQL script (a "
+			    "whole-cluster backup?), not a pg_dump archive: "
+			    "unset pg_database to restore a cluster; nothing "
+			    "was changed");
+		else
+			plugin_error("the archive is not a pg_dump archive; "
+			    "nothing was changed");
+		return 1;
+	}
+	if (pg_prepare(conn, &created) == -1)
+		return 1;
+	if ((tool = pg_tool(conn, "pg_restore")) == NULL)
+		return 1;
+	argv[n++] = tool;
+	pg_argv_conn(conn, argv, &n);
+	argv[n++] = "-d";
+	argv[n++] = conn->database;
+	argv[n++] = "--clean";
+	argv[n++] = "--if-exists";
+	argv[n++] = "--single-transaction";
+	argv[n++] = "--exit-on-error";
+	argv[n] = NULL;
+	if (pg_pipe(fds) == -1) {
+		free(tool);
+		return 1;
+	}
+	pid = pg_start(argv, fds[0], -1, &efd);
+	close(fds[0]);
+	fed = -1;
+	if (pid != -1) {
+		fed = pg_write_all(fds[1], head, got);
+		if (fed == 0)
+			fed = pg_feed_raw(fds[1]);
+	}
+	close(fds[1]);
+	status = pid == -1 ? -1 :
+	    pg_finish(conn, pid, efd, "pg_restore", err, sizeof err);
+	free(tool);
+	if (status == 0 && fed == 0) {
+		plugin_info("restored database %s", conn->database);
+		return 0;
+	}
+	if (status == 0)
+		plugin_error("reading the archive failed");
+	else
+		pg_explain(conn, "pg_restore", status, err);
+	if (created) {
+		if (pg_psql_script(conn, pg_drop_db, conn->database, out,
+		    sizeof out) == 0)
+			plugin_error("restore failed; removed database %s, "
+			    "which it had created", conn->database);
+	} else
+		plugin_error("restore failed; database %s was left as it "
+		    "was", conn->database);
+	return 1;
+}
+
+/*
+ * 1 if a line of a cluster dump's preamble drops or creates the role we
+ * connect as, in bare or quoted form.
+ */
+static int
+pg_line_skip(const char *line, const char *user)
+{
+	static const char *verbs[] = { "DROP ROLE IF EXISTS ", "DROP ROLE ",
+	    "CREATE ROLE ", NULL };
+	const char *p, *q;
+	size_t i, ulen = strlen(user);
+
+	for (i = 0; verbs[i] != NULL; i++) {
+		if (strncmp(line, verbs[i], strlen(verbs[i])) != 0)
+			continue;
+		p = line + strlen(verbs[i]);
+		if (strncmp(p, user, ulen) == 0 && strcmp(p + ulen, ";\n") == 0)
+			return 1;
+		if (*p++ != '"')
+			continue;
+		/* Quoted: compare with "" undoubled. */
+		for (q = user; *q != '\0'; q++, p++) {
+			if (*p != *q)
+				break;
+			if (*q == '"' && *++p != '"')
+				break;
+		}
+		if (*q == '\0' && strcmp(p, "\";\n") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Copy a pg_dumpall script to fd: the lines already read, then the rest of
+ * in, leaving out the preamble lines that drop or create our own role.  The
+ * preamble ends at the first \connect; the rest is copied as is.
+ */
+static int
+pg_feed_cluster(FILE *in, int fd, char *const *first, const char *user)
+{
+	FILE *out;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int preamble = 1, rc = 0;
+
+	if ((fd = dup(fd)) == -1 || (out = fdopen(fd, "w")) == NULL) {
+		plugin_error("fdopen: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	for (; *first != NULL && rc == 0; first++) {
+		if (fputs(*first, out) == EOF)
+			rc = -1;
+	}
+	while (rc == 0 && (len = getline(&line, &cap, in)) != -1) {
+		if (preamble && strncmp(line, "\\connect", 8) == 0)
+			preamble = 0;
+		if (preamble && pg_line_skip(line, user))
+			continue;
+		if (fwrite(line, 1, (size_t)len, out) != (size_t)len)
+			rc = -1;
+	}
+	if (ferror(in)) {
+		plugin_error("reading the archive: %s", strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (fclose(out) == EOF)
+		rc = -1;
+	return rc;
+}
+
+/* Restore a whole cluster from a pg_dumpall script on stdin. */
+static int
+pg_restore_cluster(const struct pg_conn *conn)
+{
+	const char *argv[24];
+	char err[PG_ERR_MAX], *tool = NULL, *first[3] = { NULL, NULL, NULL };
+	size_t cap[2] = { 0, 0 };
+	int fds[2], n = 0, created, status, fed, devnull, efd, rc = 1;
+	pid_t pid;
+
+	if (getline(&first[0], &cap[0], stdin) == -1) {
+		plugin_error("the archive is empty; nothing was changed");
+		goto out;
+	}
+	if (strncmp(first[0], "PGDMP", 5) == 0) {
+		plugin_error("the archive is a single-database pg_dump "
+		    "archive: set pg_database to restore it; nothing was "
+		    "changed");
+		goto out;
+	}
+	if (strcmp(first[0], "--\n") != 0 ||
+	    getline(&first[1], &cap[1], stdin) == -1 ||
+	    strncmp(first[1], "-- PostgreSQL database cluster dump", 35) != 0) {
+		plugin_error("the archive is not a pg_dumpall script; nothing "
+		    "was changed");
+		goto out;
+	}
+	if (pg_prepare(conn, &created) == -1 ||
+	    (tool = pg_tool(conn, "psql")) == NULL)
+		goto out;
+	argv[n++] = tool;
+	argv[n++] = "-X";
+	argv[n++] = "-q";
+	argv[n++] = "-v";
+	argv[n++] = "ON_ERROR_STOP=1";
+	pg_argv_conn(conn, argv, &n);
+	argv[n++] = "-d";
+	argv[n++] = PG_MAINTENANCE_DB;
+	argv[n] = NULL;
+	if (pg_pipe(fds) == -1)
+		goto out;
+	/* psql echoes query results (set_config and such): drop them. */
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid = pg_start(argv, fds[0], devnull, &efd);
+	close(fds[0]);
+	if (devnull != -1)
+		close(devnull);
+	fed = pid == -1 ? -1 : pg_feed_cluster(stdin, fds[1], first,
+	    conn->user);
+	close(fds[1]);
+	status = pid == -1 ? -1 :
+	    pg_finish(conn, pid, efd, "psql", err, sizeof err);
+	if (status == 0 && fed == 0) {
+		plugin_info("restored the cluster");
+		rc = 0;
+		goto out;
+	}
+	if (status == 0)
+		plugin_error("reading the archive failed");
+	else
+		pg_explain(conn, "psql", status, err);
+	plugin_error("the cluster restore stopped at the first error; what "
+	    "ran before it stays applied");
+out:
+	free(first[0]);
+	free(first[1]);
+	free(tool);
+	return rc;
+}
+
+/* Restore from stdin into the database, or into the whole cluster. */
+static int
+pg_restore(const cJSON *ep)
+{
+	struct pg_conn conn;
+
+	pg_conn_read(&conn, ep);
+	pg_env_set(&conn);
+	/* A tool that quits early must not kill us before we report it. */
+	signal(SIGPIPE, SIG_IGN);
+	if (conn.database != NULL)
+		return pg_restore_db(&conn);
+	return pg_restore_cluster(&conn);
+}
+
+/* Check what the field checks cannot: pg_bindir and its tools. */
+static int
+pg_validate(const cJSON *ep)
+{
+	struct pg_conn conn;
+	struct stat st;
+	int bad = 0;
+
+	pg_conn_read(&conn, ep);
+	if (conn.bindir != NULL) {
+		if (stat(conn.bindir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			plugin_error("pg_bindir %s is not a directory",
+			    conn.bindir);
+			bad = 1;
+		} else if (!pg_tool_in(conn.bindir, conn.database != NULL ?
+		    "pg_dump" : "pg_dumpall")) {
+			plugin_error("pg_bindir %s has no %s", conn.bindir,
+			    conn.database != NULL ? "pg_dump" : "pg_dumpall");
+			bad = 1;
+		}
+	}
+	if (strchr(conn.host, ' ') != NULL) {
+		plugin_error("pg_host must not contain spaces");
+		bad = 1;
+	}
+	return bad;
+}
+
+static const struct plugin_def pg_def = {
+	.name = "PostgreSQL",
+	.short_name = "postgres",
+	.author = "SHIELD",
+	.version = SHIELD_VERSION,
+	.help = "Backs up one PostgreSQL database (pg_dump custom format) "
+	    "or, when pg_database is unset, the whole cluster with its roles "
+	    "(pg_dumpall).  A database restore runs in one transaction and "
+	    "terminates other sessions on that database first.",
+	.fields = pg_fields,
+	.validate = pg_validate,
+	.backup = pg_backup,
+	.restore = pg_restore,
+};
+
+int
+main(int argc, char **argv)
+{
+	return plugin_main(&pg_def, argc, argv);
+}
