@@ -50,6 +50,8 @@ struct child_set	*child_set_new(struct event_base *);
 void			 child_set_free(struct child_set *);
 /* How many children have not yet been reaped. */
 int			 child_set_count(struct child_set *);
+/* The loop the set was created on (for its owners' own events). */
+struct event_base	*child_set_base(struct child_set *);
 
 /*
  * Start a process.  On failure (including exec failure) returns NULL with

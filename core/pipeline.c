@@ -1,0 +1,892 @@
+/*
+ * One or two plugin processes on the event loop, "producer | shieldd |
+ * consumer".  Both run in the consumer's process group so one signal stops
+ * them.  The stream passes through a single buffer: each read from the
+ * producer is hashed and counted, then written straight on to the consumer;
+ * when the consumer's pipe is full the read event is removed until the write
+ * event has drained the buffer, so a slow consumer slows the producer and no
+ * memory grows.  The consumer only ever sees end-of-input on a good stream:
+ * its stdin is closed after the producer exited 0 and, when restoring, after
+ * the size and SHA-256 matched; every failure instead terminates the group
+ * with the stdin left open.  Stderr of each process is split into lines for
+ * the caller and the consumer's stdout is collected.  The done callback runs
+ * once every process has exited and every pipe is closed.
+ */
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/evp.h>
+
+#include "child.h"
+#include "log.h"
+#include "pipeline.h"
+#include "xmalloc.h"
+
+#define PIPELINE_BUFSIZE	(1024 * 1024)	/* relay buffer */
+#define PIPELINE_CHUNK		(256 * 1024)	/* largest single read */
+#define PIPELINE_BUDGET		(1024 * 1024)	/* bytes per callback */
+#define PIPELINE_HOLD		(64 * 1024)	/* held back when verifying */
+#define PIPELINE_LINE_MAX	8192		/* longer lines are cut */
+#define PIPELINE_GRACE_MS	5000		/* SIGTERM to SIGKILL */
+#define PIPELINE_OUTPUT_READ	(64 * 1024)
+
+struct pipeline;
+
+struct pipeline_proc {
+	struct pipeline		*pl;
+	char			*name;
+	struct child		*child;
+	int			 exited;
+	int			 status;
+
+	/* Stderr, split into lines. */
+	int			 err_fd;
+	struct event		 err_ev;
+	char			 line[PIPELINE_LINE_MAX + 1];
+	size_t			 line_len;
+	int			 line_skip;	/* dropping a long line's rest */
+};
+
+struct pipeline {
+	struct event_base	*base;
+	struct pipeline_cbs	 cbs;
+	void			*arg;
+
+	struct pipeline_proc	 consumer;
+	struct pipeline_proc	 producer;
+	int			 has_producer;
+
+	/* The stream: in_fd (producer stdout) -> buf -> out_fd. */
+	int			 in_fd;
+	int			 out_fd;
+	struct event		 in_ev;
+	struct event		 out_ev;
+	char			*buf;
+	size_t			 off;		/* [off, len) not yet written */
+	size_t			 len;
+	int			 in_eof;
+	int64_t			 bytes;
+	EVP_MD_CTX		*sha;
+	int			 sha_done;
+
+	int			 verify;
+	int			 verified;
+	int64_t			 expect_bytes;
+	char			*expect_sha256;
+
+	/* Consumer stdout. */
+	int			 cout_fd;
+	struct event		 cout_ev;
+	char			*output;
+	size_t			 output_len;
+	size_t			 output_size;
+
+	int			 timeout_s;
+	int			 idle_s;
+	struct timeval		 last_activity;
+	struct event		 timeout_ev;
+	struct event		 idle_ev;
+	struct event		 progress_ev;
+	int64_t			 progress_bytes;
+	struct event		 kill_ev;
+
+	char			*cause;		/* first explicit failure */
+	int			 broken;	/* consumer quit reading early */
+	int64_t			 broken_at;
+	int			 terminating;
+
+	int			 done;
+	int			 busy;		/* our callbacks on the stack */
+	int			 freed;
+	char			*failure;
+	struct pipeline_result	 result;
+};
+
+static void	pipeline_in_cb(int, short, void *);
+static void	pipeline_out_cb(int, short, void *);
+static void	pipeline_err_cb(int, short, void *);
+static void	pipeline_cout_cb(int, short, void *);
+static void	pipeline_timeout_cb(int, short, void *);
+static void	pipeline_idle_cb(int, short, void *);
+static void	pipeline_progress_cb(int, short, void *);
+static void	pipeline_kill_cb(int, short, void *);
+static void	pipeline_exit_cb(struct child *, int, void *);
+static void	pipeline_stream_end(struct pipeline *);
+static void	pipeline_leave(struct pipeline *);
+static void	pipeline_release(struct pipeline *);
+
+/* Mark that one of our callbacks is running. */
+static void
+pipeline_enter(struct pipeline *pl)
+{
+	pl->busy++;
+}
+
+/* Delete an event if it was ever set up. */
+static void
+pipeline_event_del(struct event *ev)
+{
+	if (event_initialized(ev))
+		event_del(ev);
+}
+
+/* Close a descriptor and forget its event. */
+static void
+pipeline_close(int *fd, struct event *ev)
+{
+	if (*fd == -1)
+		return;
+	pipeline_event_del(ev);
+	close(*fd);
+	*fd = -1;
+}
+
+/* Note that a process said something, for the idle timeout. */
+static void
+pipeline_activity(struct pipeline *pl)
+{
+	event_base_gettimeofday_cached(pl->base, &pl->last_activity);
+}
+
+/* 1 if a waitpid() status means success. */
+static int
+pipeline_status_ok(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Describe an unsuccessful exit status of a stage. */
+static char *
+pipeline_status_text(const struct pipeline_proc *p)
+{
+	char *s;
+
+	if (WIFSIGNALED(p->status))
+		xasprintf(&s, "%s killed by signal %d", p->name,
+		    WTERMSIG(p->status));
+	else
+		xasprintf(&s, "%s exited with status %d", p->name,
+		    WEXITSTATUS(p->status));
+	return s;
+}
+
+/* Finish the SHA-256 of what was read, once. */
+static void
+pipeline_hash_final(struct pipeline *pl)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (pl->sha_done)
+		return;
+	pl->sha_done = 1;
+	if (EVP_DigestFinal_ex(pl->sha, md, &mdlen) != 1 || mdlen != 32)
+		fatal("SHA-256 failed");
+	for (i = 0; i < mdlen; i++)
+		snprintf(pl->result.sha256 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* SIGTERM every process, SIGKILL after the grace, then stop waiting. */
+static void
+pipeline_terminate(struct pipeline *pl)
+{
+	struct pipeline_proc *procs[2] = { &pl->consumer, &pl->producer };
+	struct timeval tv;
+	int i;
+
+	if (pl->terminating)
+		return;
+	pl->terminating = 1;
+	for (i = 0; i < 2; i++) {
+		if (procs[i]->child == NULL)
+			continue;
+		if (!procs[i]->exited)
+			child_terminate(procs[i]->child, PIPELINE_GRACE_MS);
+		else
+			child_signal(procs[i]->child, SIGTERM);
+	}
+	/*
+	 * The children's own timers SIGKILL them; this one also covers
+	 * helpers left in the group after a stage exited and, failing all
+	 * else, stops waiting for pipes nobody will close.
+	 */
+	tv.tv_sec = PIPELINE_GRACE_MS / 1000 + 1;
+	tv.tv_usec = 0;
+	evtimer_add(&pl->kill_ev, &tv);
+}
+
+/*
+ * Record the first explicit failure and stop: no more relaying, the group
+ * is terminated, and the consumer's stdin stays open so that it never takes
+ * a bad stream for a complete one.  Closing the producer's stdout makes a
+ * producer still writing get EPIPE at once.
+ */
+static void __attribute__((format(printf, 2, 3)))
+pipeline_fail(struct pipeline *pl, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (pl->cause == NULL) {
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof text, fmt, ap);
+		va_end(ap);
+		pl->cause = xstrdup(text);
+		log_debug("pipeline failed: %s", text);
+	}
+	pipeline_event_del(&pl->out_ev);
+	pipeline_close(&pl->in_fd, &pl->in_ev);
+	pipeline_terminate(pl);
+}
+
+/*
+ * The consumer stopped reading before the end of the stream: stop relaying
+ * and close the producer's stdout so it gets EPIPE or SIGPIPE.  unread is
+ * what was delivered into the pipe but never read.
+ */
+static void
+pipeline_broken(struct pipeline *pl, int64_t unread)
+{
+	if (!pl->has_producer) {
+		/* Input given to a command that did not want it. */
+		pipeline_close(&pl->out_fd, &pl->out_ev);
+		return;
+	}
+	pl->broken = 1;
+	pl->broken_at = pl->bytes - (int64_t)(pl->len - pl->off) - unread;
+	pipeline_close(&pl->out_fd, &pl->out_ev);
+	pipeline_close(&pl->in_fd, &pl->in_ev);
+}
+
+/* How far the buffer may be written: all but the held tail if verifying. */
+static size_t
+pipeline_limit(struct pipeline *pl)
+{
+	if (!pl->verify || pl->verified)
+		return pl->len;
+	if (pl->len - pl->off <= PIPELINE_HOLD)
+		return pl->off;
+	return pl->len - PIPELINE_HOLD;
+}
+
+/*
+ * Write what may be written to the consumer.  0: done; 1: its pipe is full
+ * and the write event now waits (the read event is off meanwhile); -1: the
+ * stream is over (the consumer went away).
+ */
+static int
+pipeline_flush(struct pipeline *pl)
+{
+	size_t limit = pipeline_limit(pl);
+	ssize_t n;
+
+	while (pl->off < limit) {
+		n = write(pl->out_fd, pl->buf + pl->off, limit - pl->off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				if (pl->in_fd != -1)
+					event_del(&pl->in_ev);
+				event_add(&pl->out_ev, NULL);
+				return 1;
+			}
+			if (errno != EPIPE)
+				log_warn("writing to %s: %s",
+				    pl->consumer.name, strerror(errno));
+			pipeline_broken(pl, 0);
+			return -1;
+		}
+		pl->off += n;
+	}
+	if (pl->off == pl->len)
+		pl->off = pl->len = 0;
+	return 0;
+}
+
+/* The producer's stdout reached EOF (or failed). */
+static void
+pipeline_in_eof(struct pipeline *pl)
+{
+	pipeline_close(&pl->in_fd, &pl->in_ev);
+	pl->in_eof = 1;
+	pipeline_hash_final(pl);
+	pipeline_stream_end(pl);
+}
+
+/*
+ * Once the producer's output is all read and the producer exited 0, check
+ * the stream if asked, write the rest and close the consumer's stdin.
+ */
+static void
+pipeline_stream_end(struct pipeline *pl)
+{
+	if (!pl->in_eof || pl->out_fd == -1 || pl->cause != NULL)
+		return;
+	if (pl->has_producer && !pl->producer.exited)
+		return;		/* its exit status decides */
+	if (pl->verify && !pl->verified) {
+		if (pl->bytes != pl->expect_bytes ||
+		    strcasecmp(pl->result.sha256, pl->expect_sha256) != 0) {
+			pipeline_fail(pl, "checksum mismatch: archive has "
+			    "%" PRId64 " bytes sha256 %s, got %" PRId64
+			    " bytes sha256 %s", pl->expect_bytes,
+			    pl->expect_sha256, pl->bytes, pl->result.sha256);
+			return;
+		}
+		pl->verified = 1;
+	}
+	if (pipeline_flush(pl) == 0)
+		pipeline_close(&pl->out_fd, &pl->out_ev);
+}
+
+/*
+ * The producer has data: read it in chunks, hash and count each, and pass
+ * it on at once.  At most PIPELINE_BUDGET bytes per call, so other events
+ * (HTTP requests) get their turn while a backup streams.
+ */
+static void
+pipeline_in_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+	size_t budget = PIPELINE_BUDGET, space;
+	ssize_t n;
+
+	pipeline_enter(pl);
+	while (budget > 0 && pl->in_fd != -1 && pl->cause == NULL) {
+		if (pl->off > 0 && PIPELINE_BUFSIZE - pl->len < PIPELINE_CHUNK) {
+			/* Only the held tail or a partial write moves. */
+			memmove(pl->buf, pl->buf + pl->off, pl->len - pl->off);
+			pl->len -= pl->off;
+			pl->off = 0;
+		}
+		space = PIPELINE_BUFSIZE - pl->len;
+		if (space == 0)
+			fatal("relay buffer full while reading");
+		if (space > PIPELINE_CHUNK)
+			space = PIPELINE_CHUNK;
+		n = read(pl->in_fd, pl->buf + pl->len, space);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				pipeline_fail(pl, "cannot read from %s: %s",
+				    pl->producer.name, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			pipeline_in_eof(pl);
+			break;
+		}
+		if (EVP_DigestUpdate(pl->sha, pl->buf + pl->len, n) != 1)
+			fatal("SHA-256 failed");
+		pl->len += n;
+		pl->bytes += n;
+		pipeline_activity(pl);
+		if (pl->verify && pl->bytes > pl->expect_bytes) {
+			pipeline_fail(pl, "size mismatch: archive has %" PRId64
+			    " bytes, got more", pl->expect_bytes);
+			break;
+		}
+		if (pipeline_flush(pl) != 0)
+			break;
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+	}
+	pipeline_leave(pl);
+}
+
+/* The consumer's pipe has room again: drain the buffer, then read again. */
+static void
+pipeline_out_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pipeline_enter(pl);
+	if (pipeline_flush(pl) == 0) {
+		event_del(&pl->out_ev);
+		if (pl->in_fd != -1)
+			event_add(&pl->in_ev, NULL);
+		else
+			pipeline_stream_end(pl);
+	}
+	pipeline_leave(pl);
+}
+
+/* Hand one stderr line to the caller. */
+static void
+pipeline_line(struct pipeline_proc *p, char *line, size_t len)
+{
+	struct pipeline *pl = p->pl;
+
+	line[len] = '\0';
+	if (pl->cbs.line != NULL && !pl->freed)
+		pl->cbs.line(p->name, line, pl->arg);
+}
+
+/* Stderr of a stage is readable: pass on each complete line. */
+static void
+pipeline_err_cb(int fd, short events, void *arg)
+{
+	struct pipeline_proc *p = arg;
+	struct pipeline *pl = p->pl;
+	char *nl, *start;
+	size_t left;
+	ssize_t n;
+
+	pipeline_enter(pl);
+	n = read(p->err_fd, p->line + p->line_len,
+	    PIPELINE_LINE_MAX - p->line_len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		goto out;
+	if (n <= 0) {
+		/* A last line without its newline still counts. */
+		if (p->line_len > 0 && !p->line_skip)
+			pipeline_line(p, p->line, p->line_len);
+		p->line_len = 0;
+		pipeline_close(&p->err_fd, &p->err_ev);
+		goto out;
+	}
+	pipeline_activity(pl);
+	start = p->line;
+	left = p->line_len + n;
+	while (!pl->freed && (nl = memchr(start, '\n', left)) != NULL) {
+		if (!p->line_skip)
+			pipeline_line(p, start, nl - start);
+		p->line_skip = 0;
+		left -= nl + 1 - start;
+		start = nl + 1;
+	}
+	if (left == PIPELINE_LINE_MAX) {
+		/* Too long: keep its start, drop the rest up to newline. */
+		if (!p->line_skip)
+			pipeline_line(p, start, left);
+		p->line_skip = 1;
+		left = 0;
+	}
+	memmove(p->line, start, left);
+	p->line_len = left;
+out:
+	pipeline_leave(pl);
+}
+
+/* Collect the consumer's stdout, up to PIPELINE_OUTPUT_MAX. */
+static void
+pipeline_cout_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+	size_t want;
+	ssize_t n;
+
+	pipeline_enter(pl);
+	want = pl->output_len + PIPELINE_OUTPUT_READ + 1;
+	if (want > PIPELINE_OUTPUT_MAX + 2)
+		want = PIPELINE_OUTPUT_MAX + 2;
+	if (want > pl->output_size) {
+		pl->output = xrealloc(pl->output, want);
+		pl->output_size = want;
+	}
+	n = read(pl->cout_fd, pl->output + pl->output_len,
+	    pl->output_size - 1 - pl->output_len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		goto out;
+	if (n <= 0) {
+		pipeline_close(&pl->cout_fd, &pl->cout_ev);
+		goto out;
+	}
+	pl->output_len += n;
+	pipeline_activity(pl);
+	if (pl->output_len > PIPELINE_OUTPUT_MAX) {
+		pl->output_len = PIPELINE_OUTPUT_MAX;
+		pipeline_close(&pl->cout_fd, &pl->cout_ev);
+		pipeline_fail(pl, "output over %d MiB",
+		    PIPELINE_OUTPUT_MAX / (1024 * 1024));
+	}
+out:
+	pipeline_leave(pl);
+}
+
+/* The whole run took too long. */
+static void
+pipeline_timeout_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pipeline_enter(pl);
+	pipeline_fail(pl, "timed out after %ds", pl->timeout_s);
+	pipeline_leave(pl);
+}
+
+/* Check for silence; re-arm for the rest of the period if there was none. */
+static void
+pipeline_idle_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+	struct timeval now, quiet, period, rest;
+
+	pipeline_enter(pl);
+	event_base_gettimeofday_cached(pl->base, &now);
+	timersub(&now, &pl->last_activity, &quiet);
+	period.tv_sec = pl->idle_s;
+	period.tv_usec = 0;
+	if (!timercmp(&quiet, &period, <))
+		pipeline_fail(pl, "no output for %ds", pl->idle_s);
+	else {
+		timersub(&period, &quiet, &rest);
+		evtimer_add(&pl->idle_ev, &rest);
+	}
+	pipeline_leave(pl);
+}
+
+/* Once a second: report the byte count if it moved. */
+static void
+pipeline_progress_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pipeline_enter(pl);
+	if (pl->bytes != pl->progress_bytes && pl->cbs.progress != NULL) {
+		pl->progress_bytes = pl->bytes;
+		pl->cbs.progress(pl->bytes, pl->arg);
+	}
+	pipeline_leave(pl);
+}
+
+/*
+ * The grace is long over: kill whatever is left in the group and stop
+ * waiting for pipes (something outside the group may hold them).
+ */
+static void
+pipeline_kill_cb(int fd, short events, void *arg)
+{
+	struct pipeline *pl = arg;
+	struct pipeline_proc *procs[2] = { &pl->consumer, &pl->producer };
+	int i;
+
+	pipeline_enter(pl);
+	for (i = 0; i < 2; i++) {
+		if (procs[i]->child == NULL)
+			continue;
+		child_signal(procs[i]->child, SIGKILL);
+		pipeline_close(&procs[i]->err_fd, &procs[i]->err_ev);
+	}
+	pipeline_close(&pl->in_fd, &pl->in_ev);
+	pipeline_close(&pl->out_fd, &pl->out_ev);
+	pipeline_close(&pl->cout_fd, &pl->cout_ev);
+	pipeline_leave(pl);
+}
+
+/* Bytes written into the consumer's pipe that it has not read. */
+static int64_t
+pipeline_unread(struct pipeline *pl)
+{
+	int n;
+
+	if (pl->out_fd == -1 || ioctl(pl->out_fd, FIONREAD, &n) != 0)
+		return 0;
+	return n;
+}
+
+/* A stage exited. */
+static void
+pipeline_exit_cb(struct child *c, int status, void *arg)
+{
+	struct pipeline_proc *p = arg;
+	struct pipeline *pl = p->pl;
+	int64_t unread;
+	char *why;
+
+	pipeline_enter(pl);
+	p->exited = 1;
+	p->status = status;
+	log_debug("%s exited (status %d)", p->name, status);
+	if (p == &pl->producer) {
+		if (!pipeline_status_ok(status) && pl->cause == NULL &&
+		    !pl->broken) {
+			/* Its output cannot be trusted: do not end it. */
+			why = pipeline_status_text(p);
+			pipeline_fail(pl, "%s", why);
+			free(why);
+		} else
+			pipeline_stream_end(pl);
+	} else if (pl->out_fd != -1) {
+		if (pl->cause != NULL) {
+			/* Nothing left in the group may read an EOF. */
+			child_signal(c, SIGKILL);
+		} else if (pl->has_producer) {
+			unread = pipeline_unread(pl);
+			if (!pl->in_eof || pl->off != pl->len || unread > 0)
+				pipeline_broken(pl, unread);
+		}
+		pipeline_close(&pl->out_fd, &pl->out_ev);
+	}
+	pipeline_leave(pl);
+}
+
+/* The one line saying why the run failed, or NULL. */
+static char *
+pipeline_failure(struct pipeline *pl)
+{
+	char *s;
+
+	if (pl->cause != NULL)
+		return xstrdup(pl->cause);
+	if (pl->broken) {
+		if (!pipeline_status_ok(pl->consumer.status))
+			return pipeline_status_text(&pl->consumer);
+		xasprintf(&s, "%s stopped reading its input after %" PRId64
+		    " bytes", pl->consumer.name, pl->broken_at);
+		return s;
+	}
+	if (pl->has_producer && !pipeline_status_ok(pl->producer.status))
+		return pipeline_status_text(&pl->producer);
+	if (!pipeline_status_ok(pl->consumer.status))
+		return pipeline_status_text(&pl->consumer);
+	return NULL;
+}
+
+/* Run the done callback if everything has exited and closed. */
+static void
+pipeline_check_done(struct pipeline *pl)
+{
+	struct pipeline_result *r = &pl->result;
+
+	if (pl->done || pl->freed)
+		return;
+	if (!pl->consumer.exited ||
+	    (pl->has_producer && !pl->producer.exited))
+		return;
+	if (pl->in_fd != -1 || pl->out_fd != -1 || pl->cout_fd != -1 ||
+	    pl->consumer.err_fd != -1 || pl->producer.err_fd != -1)
+		return;
+	pl->done = 1;
+	pipeline_event_del(&pl->timeout_ev);
+	pipeline_event_del(&pl->idle_ev);
+	pipeline_event_del(&pl->progress_ev);
+	pipeline_event_del(&pl->kill_ev);
+	pipeline_hash_final(pl);
+
+	if (pl->output == NULL) {
+		pl->output = xmalloc(1);
+		pl->output_size = 1;
+	}
+	pl->output[pl->output_len] = '\0';
+	pl->failure = pipeline_failure(pl);
+
+	r->producer_status = pl->has_producer ? pl->producer.status : -1;
+	r->consumer_status = pl->consumer.status;
+	r->bytes = pl->bytes;
+	r->output = pl->output;
+	r->output_len = pl->output_len;
+	r->failure = pl->failure;
+	if (pl->cbs.done != NULL)
+		pl->cbs.done(pl, r, pl->arg);
+}
+
+/*
+ * Leave one of our callbacks: see whether the run is complete, and release
+ * the pipeline if pipeline_free() was called while we were running.
+ */
+static void
+pipeline_leave(struct pipeline *pl)
+{
+	if (pl->busy == 1)
+		pipeline_check_done(pl);
+	if (--pl->busy == 0 && pl->freed)
+		pipeline_release(pl);
+}
+
+/* Spawn one stage; fills in the parent's pipe ends in the spec. */
+static int
+pipeline_spawn(struct child_set *set, struct pipeline_proc *p,
+    const struct pipeline_stage *stage, struct child_spec *spec, char **errp)
+{
+	spec->path = stage->path;
+	spec->argv = stage->argv;
+	spec->env = stage->env;
+	p->name = xstrdup(stage->name != NULL ? stage->name : stage->path);
+	p->child = child_spawn(set, spec, pipeline_exit_cb, p, errp);
+	if (p->child == NULL)
+		return -1;
+	p->err_fd = spec->err;
+	event_assign(&p->err_ev, p->pl->base, p->err_fd, EV_READ | EV_PERSIST,
+	    pipeline_err_cb, p);
+	event_add(&p->err_ev, NULL);
+	return 0;
+}
+
+/* Start the stages and the loop events; NULL with *errp if one failed. */
+struct pipeline *
+pipeline_start(struct child_set *set, const struct pipeline_stage *producer,
+    const struct pipeline_stage *consumer, const struct pipeline_opts *opts,
+    const struct pipeline_cbs *cbs, void *arg, char **errp)
+{
+	struct pipeline *pl;
+	struct child_spec spec;
+	struct timeval tv;
+
+	*errp = NULL;
+	pl = xcalloc(1, sizeof *pl);
+	pl->base = child_set_base(set);
+	pl->cbs = *cbs;
+	pl->arg = arg;
+	pl->in_fd = pl->out_fd = pl->cout_fd = -1;
+	pl->consumer.pl = pl->producer.pl = pl;
+	pl->consumer.err_fd = pl->producer.err_fd = -1;
+	pl->consumer.status = pl->producer.status = -1;
+	pl->has_producer = producer != NULL;
+	pl->timeout_s = opts->timeout_s;
+	pl->idle_s = opts->idle_s;
+	pl->sha = EVP_MD_CTX_new();
+	if (pl->sha == NULL ||
+	    EVP_DigestInit_ex(pl->sha, EVP_sha256(), NULL) != 1)
+		fatal("SHA-256 unavailable");
+	if (producer != NULL && opts->expect_sha256 != NULL) {
+		pl->verify = 1;
+		pl->expect_sha256 = xstrdup(opts->expect_sha256);
+		pl->expect_bytes = opts->expect_bytes;
+	}
+	evtimer_assign(&pl->timeout_ev, pl->base, pipeline_timeout_cb, pl);
+	evtimer_assign(&pl->idle_ev, pl->base, pipeline_idle_cb, pl);
+	evtimer_assign(&pl->kill_ev, pl->base, pipeline_kill_cb, pl);
+	event_assign(&pl->progress_ev, pl->base, -1, EV_PERSIST,
+	    pipeline_progress_cb, pl);
+
+	/* The consumer first: it leads the group the producer joins. */
+	memset(&spec, 0, sizeof spec);
+	if (producer != NULL || opts->input != NULL)
+		spec.in = CHILD_PIPE;
+	else
+		spec.in = CHILD_NULL;
+	spec.out = CHILD_PIPE;
+	spec.err = CHILD_PIPE;
+	if (pipeline_spawn(set, &pl->consumer, consumer, &spec, errp) != 0)
+		goto fail;
+	if (spec.in != CHILD_NULL)
+		pl->out_fd = spec.in;
+	pl->cout_fd = spec.out;
+	event_assign(&pl->cout_ev, pl->base, pl->cout_fd, EV_READ | EV_PERSIST,
+	    pipeline_cout_cb, pl);
+	event_add(&pl->cout_ev, NULL);
+
+	if (producer != NULL) {
+		memset(&spec, 0, sizeof spec);
+		spec.in = CHILD_NULL;
+		spec.out = CHILD_PIPE;
+		spec.err = CHILD_PIPE;
+		spec.pgid = child_pgid(pl->consumer.child);
+		if (pipeline_spawn(set, &pl->producer, producer, &spec,
+		    errp) != 0)
+			goto fail;
+		pl->in_fd = spec.out;
+		pl->buf = xmalloc(PIPELINE_BUFSIZE);
+		event_assign(&pl->in_ev, pl->base, pl->in_fd,
+		    EV_READ | EV_PERSIST, pipeline_in_cb, pl);
+		event_add(&pl->in_ev, NULL);
+	}
+	if (pl->out_fd != -1)
+		event_assign(&pl->out_ev, pl->base, pl->out_fd,
+		    EV_WRITE | EV_PERSIST, pipeline_out_cb, pl);
+
+	if (pl->timeout_s > 0) {
+		tv.tv_sec = pl->timeout_s;
+		tv.tv_usec = 0;
+		evtimer_add(&pl->timeout_ev, &tv);
+	}
+	if (pl->idle_s > 0) {
+		pipeline_activity(pl);
+		tv.tv_sec = pl->idle_s;
+		tv.tv_usec = 0;
+		evtimer_add(&pl->idle_ev, &tv);
+	}
+	if (pl->has_producer && pl->cbs.progress != NULL) {
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+		event_add(&pl->progress_ev, &tv);
+	}
+
+	if (producer == NULL && opts->input != NULL) {
+		/* The input is the whole stream, already at its end. */
+		pl->len = strlen(opts->input);
+		pl->buf = xmalloc(pl->len);
+		memcpy(pl->buf, opts->input, pl->len);
+		pl->in_eof = 1;
+		pipeline_stream_end(pl);
+	}
+	return pl;
+
+fail:
+	pipeline_release(pl);
+	return NULL;
+}
+
+/* Stop everything; done reports "canceled" unless it already failed. */
+void
+pipeline_cancel(struct pipeline *pl)
+{
+	if (pl->done || pl->freed)
+		return;
+	pipeline_fail(pl, "canceled");
+}
+
+/* Bytes relayed so far. */
+int64_t
+pipeline_bytes(struct pipeline *pl)
+{
+	return pl->bytes;
+}
+
+/* Really free: stop events, close pipes, let go of (and kill) children. */
+static void
+pipeline_release(struct pipeline *pl)
+{
+	struct pipeline_proc *procs[2] = { &pl->consumer, &pl->producer };
+	int i;
+
+	pipeline_event_del(&pl->timeout_ev);
+	pipeline_event_del(&pl->idle_ev);
+	pipeline_event_del(&pl->progress_ev);
+	pipeline_event_del(&pl->kill_ev);
+	pipeline_close(&pl->in_fd, &pl->in_ev);
+	pipeline_close(&pl->out_fd, &pl->out_ev);
+	pipeline_close(&pl->cout_fd, &pl->cout_ev);
+	for (i = 0; i < 2; i++) {
+		pipeline_close(&procs[i]->err_fd, &procs[i]->err_ev);
+		child_free(procs[i]->child);
+		free(procs[i]->name);
+	}
+	EVP_MD_CTX_free(pl->sha);
+	free(pl->buf);
+	free(pl->output);
+	free(pl->expect_sha256);
+	free(pl->cause);
+	free(pl->failure);
+	free(pl);
+}
+
+/*
+ * Free the pipeline, killing whatever still runs.  Called from inside one
+ * of its own callbacks, the release waits until that callback returns.
+ */
+void
+pipeline_free(struct pipeline *pl)
+{
+	if (pl == NULL || pl->freed)
+		return;
+	pl->freed = 1;
+	if (pl->busy == 0)
+		pipeline_release(pl);
+}
