@@ -208,10 +208,12 @@ fs_store_key_dir(const cJSON *ep, const char *key, char *buf, size_t len,
 	if (key[0] == '/') {
 		plugin_error("key %s is absolute: keys are relative to "
 		    "base_dir", key);
+		errno = EINVAL;
 		return -1;
 	}
 	if (strlen(key) >= len) {
 		plugin_error("key is too long");
+		errno = EINVAL;
 		return -1;
 	}
 	strcpy(buf, key);
@@ -222,12 +224,15 @@ fs_store_key_dir(const cJSON *ep, const char *key, char *buf, size_t len,
 		    strcmp(comp, "..") == 0) {
 			plugin_error("key %s is not a valid key: it would "
 			    "leave base_dir", key);
+			errno = EINVAL;
 			return -1;
 		}
 	}
 	strcpy(buf, key);
-	if ((dirfd = fs_store_open_base(ep)) == -1)
+	if ((dirfd = fs_store_open_base(ep)) == -1) {
+		errno = EINVAL;
 		return -1;
+	}
 	for (comp = buf; (next = strchr(comp, '/')) != NULL; comp = next) {
 		*next++ = '\0';
 		fd = fs_store_subdir(dirfd, comp, 0);

@@ -331,6 +331,8 @@ struct fs_restore_state {
 	int		 inplace;		/* base_dir is a mount point */
 	char		*buf;
 	int		 eof;			/* stdin hit EOF */
+	int		 has_root;		/* the archive had "./" */
+	struct stat	 root;			/* and its attributes */
 };
 
 /* Feed stdin to libarchive; a termination signal ends the read. */
@@ -420,6 +422,44 @@ fs_restore_check(struct archive_entry *e)
 	return 0;
 }
 
+/* 1 if an archive path names the root of the tree ("./", "." ...). */
+static int
+fs_restore_is_root(const char *path)
+{
+	for (; *path != '\0'; path++) {
+		if (*path != '.' && *path != '/')
+			return 0;
+		if (path[0] == '.' && path[1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Give the new tree (the cwd) the archived root's mode, owner and times:
+ * libarchive leaves the directory it extracts into alone.
+ */
+static int
+fs_restore_root(struct fs_restore_state *r)
+{
+	struct timespec ts[2];
+
+	if (geteuid() == 0 && chown(".", r->root.st_uid, r->root.st_gid) ==
+	    -1)
+		plugin_info("chown %s: %s", r->target, strerror(errno));
+	if (chmod(".", r->root.st_mode & 07777) == -1) {
+		plugin_error("chmod %s: %s", r->tmp, strerror(errno));
+		return -1;
+	}
+	ts[0] = r->root.st_atim;
+	ts[1] = r->root.st_mtim;
+	if (utimensat(AT_FDCWD, ".", ts, 0) == -1) {
+		plugin_error("utimensat %s: %s", r->tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Copy one entry's data from the archive to disk. */
 static int
 fs_restore_data(struct archive *in, struct archive *out)
@@ -493,6 +533,11 @@ fs_restore_extract(struct fs_restore_state *r)
 		}
 		if (fs_restore_check(e) == -1)
 			goto out;
+		if (fs_restore_is_root(archive_entry_pathname(e)) &&
+		    archive_entry_filetype(e) == AE_IFDIR) {
+			r->has_root = 1;
+			r->root = *archive_entry_stat(e);
+		}
 		st = archive_write_header(out, e);
 		if (st < ARCHIVE_WARN) {
 			plugin_error("%s", archive_error_string(out));
@@ -534,6 +579,8 @@ fs_restore_extract(struct fs_restore_state *r)
 		plugin_error("%s", archive_error_string(out));
 		goto out;
 	}
+	if (r->has_root && fs_restore_root(r) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (fs_interrupted)

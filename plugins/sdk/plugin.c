@@ -208,6 +208,18 @@ plugin_field_type_ok(const struct plugin_field *f, const cJSON *v)
 			return n >= 1 && n <= 65535;
 		return n >= 0;
 	}
+	if (strcmp(f->type, "list") == 0) {
+		/* A comma-separated string, or an array of strings. */
+		if (cJSON_IsString(v))
+			return 1;
+		if (!cJSON_IsArray(v))
+			return 0;
+		for (v = v->child; v != NULL; v = v->next) {
+			if (!cJSON_IsString(v))
+				return 0;
+		}
+		return 1;
+	}
 	return cJSON_IsString(v);
 }
 

@@ -20,7 +20,9 @@
 /* A configuration key of the endpoint, as listed in `info`. */
 struct plugin_field {
 	const char	*name;
-	const char	*type;		/* string, port, password, path, bool, int, url */
+	const char	*type;		/* string, port, password, path, bool, int, url,
+					   list (a comma-separated string or an
+					   array of strings) */
 	int		 required;
 	const char	*def;		/* default, as text, or NULL */
 	const char	*help;
