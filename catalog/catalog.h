@@ -236,6 +236,9 @@ int	catalog_task_start(struct catalog *, const char *uuid, int64_t now);
 /* Sets the final status, stopped_at, bytes and error (may be NULL). */
 int	catalog_task_finish(struct catalog *, const char *uuid,
 	    const char *status, int64_t now, int64_t bytes, const char *error);
+/* Links a backup task to the archive it produced. */
+int	catalog_task_set_archive(struct catalog *, const char *uuid,
+	    const char *archive_uuid);
 /* Appends text (may be NULL) to the log and the debug log. */
 int	catalog_task_append(struct catalog *, const char *uuid,
 	    const char *log, const char *debug);

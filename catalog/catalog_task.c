@@ -174,6 +174,22 @@ catalog_task_start(struct catalog *cat, const char *uuid, int64_t now)
 	return cat_exec_one(cat, st, CAT_ERR);
 }
 
+/* Links a backup task to the archive it produced. */
+int
+catalog_task_set_archive(struct catalog *cat, const char *uuid,
+    const char *archive_uuid)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_TASK_SET_ARCHIVE,
+	    "UPDATE tasks SET archive_uuid = ?2 WHERE uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	cat_bind_text(st, 2, archive_uuid);
+	return cat_exec_one(cat, st, CAT_ERR);
+}
+
 /* Records how a task ended. */
 int
 catalog_task_finish(struct catalog *cat, const char *uuid,

@@ -1,0 +1,16 @@
+/*
+ * Size limits on user-supplied fields: generous for real use, small enough
+ * that a runaway client cannot bloat the catalog.
+ */
+#ifndef SHIELD_API_LIMITS_H
+#define SHIELD_API_LIMITS_H
+
+#define API_NAME_MAX		255
+#define API_SUMMARY_MAX		4096
+#define API_WHEN_MAX		255
+#define API_ENDPOINT_MAX	65536
+#define API_NOTES_MAX		4096
+#define API_OWNER_MAX		255
+#define API_RETENTION_MIN	3600
+
+#endif

@@ -1,0 +1,605 @@
+/*
+ * The HTTP server: binds the listener, routes every request through the route
+ * tables, enforces authentication and the body limit, and provides the reply
+ * and parsing helpers the handlers share.  Paths outside /v1 (and /metrics)
+ * are the web UI's static files.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "daemon.h"
+#include "log.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+/* The transport limit; bodies over API_BODY_MAX but under this get a JSON 413. */
+#define API_TRANSPORT_MAX	(8 * 1024 * 1024)
+
+struct api {
+	struct shieldd			*d;
+	struct evhttp			*http;
+	struct evhttp_bound_socket	*sock;
+};
+
+static const struct api_route *const api_tables[] = {
+	api_auth_routes,
+	api_schedule_routes,
+	api_retention_routes,
+	api_system_routes,
+	api_job_routes,
+	api_archive_routes,
+	api_task_routes,
+	api_misc_routes,
+};
+
+void	static_serve(struct api_req *, const char *webdir);
+static int api_text_has_nul_escape(const char *, size_t);
+
+/* Free a request context. */
+static void
+api_req_free(struct api_req *r)
+{
+	int i;
+
+	for (i = 0; i < API_PARAMS_MAX; i++)
+		free(r->param_buf[i]);
+	evhttp_clear_headers(&r->query);
+	cJSON_Delete(r->body);
+	free(r->path);
+	free(r->user);
+	free(r);
+}
+
+/* Common headers on every API answer. */
+static void
+api_headers(struct api_req *r, const char *ctype)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+}
+
+/* Send a body with a status code and free r. */
+void
+api_reply_text(struct api_req *r, int code, const char *ctype,
+    const char *body, size_t len)
+{
+	struct evbuffer *buf;
+
+	if (!r->gone) {
+		/* The request context dies now; the connection may live on. */
+		evhttp_connection_set_closecb(
+		    evhttp_request_get_connection(r->req), NULL, NULL);
+		buf = evbuffer_new();
+		evbuffer_add(buf, body, len);
+		api_headers(r, ctype);
+		evhttp_send_reply(r->req, code, NULL, buf);
+		evbuffer_free(buf);
+	}
+	api_req_free(r);
+}
+
+/* Send a JSON document (consumed) and free r. */
+void
+api_reply(struct api_req *r, int code, cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	cJSON_Delete(json);
+	if (text == NULL) {
+		api_reply_text(r, 500, "application/json",
+		    "{\"error\":\"out of memory\"}", 25);
+		return;
+	}
+	api_reply_text(r, code, "application/json", text, strlen(text));
+	free(text);
+}
+
+/* {"ok": what} with 200. */
+void
+api_ok(struct api_req *r, const char *what)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "ok", what);
+	api_reply(r, 200, o);
+}
+
+/* {"error": message} with the code. */
+void
+api_error(struct api_req *r, int code, const char *fmt, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	cJSON_AddStringToObject(o, "error", msg != NULL ? msg : "error");
+	if (code >= 500)
+		log_error("%s %s: %s", r->path, "failed", msg ? msg : "");
+	free(msg);
+	api_reply(r, code, o);
+}
+
+/* 400 naming the missing fields. */
+void
+api_missing(struct api_req *r, const char *const *names, size_t n)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	char msg[512];
+	size_t i, off;
+
+	off = (size_t)snprintf(msg, sizeof msg, "missing required field%s: ",
+	    n == 1 ? "" : "s");
+	arr = cJSON_AddArrayToObject(o, "missing");
+	for (i = 0; i < n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+		if (off < sizeof msg)
+			off += (size_t)snprintf(msg + off, sizeof msg - off,
+			    "%s%s", i ? ", " : "", names[i]);
+	}
+	cJSON_AddStringToObject(o, "error", msg);
+	api_reply(r, 400, o);
+}
+
+/* Turn a catalog failure into the right status. */
+void
+api_cat_error(struct api_req *r, int status, const char *what)
+{
+	switch (status) {
+	case CAT_NOTFOUND:
+		api_error(r, 404, "%s not found", what);
+		break;
+	case CAT_INUSE:
+		api_error(r, 409, "%s is in use", what);
+		break;
+	case CAT_BADREF:
+		api_error(r, 400, "%s refers to something that does not exist",
+		    what);
+		break;
+	case CAT_EXISTS:
+		api_error(r, 409, "%s already exists", what);
+		break;
+	default:
+		api_error(r, 500, "internal error (catalog)");
+		break;
+	}
+}
+
+/* A query parameter's value, or NULL. */
+const char *
+api_query(struct api_req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+/* 1 if the parameter is present, with or without a value. */
+int
+api_query_has(struct api_req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name) != NULL;
+}
+
+/* A boolean parameter. */
+int
+api_query_bool(struct api_req *r, const char *name)
+{
+	const char *v = api_query(r, name);
+
+	if (v == NULL)
+		return CAT_ANY;
+	if (strcmp(v, "t") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || *v == '\0')
+		return 1;
+	if (strcmp(v, "f") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+		return 0;
+	return -2;
+}
+
+/* A string field of the body. */
+int
+api_body_string(struct api_req *r, const char *name, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->body, name);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v)) {
+		api_error(r, 400, "%s must be a string", name);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+/* A boolean field of the body. */
+int
+api_body_bool(struct api_req *r, const char *name, int *out, int *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->body, name);
+
+	if (present != NULL)
+		*present = 0;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		api_error(r, 400, "%s must be true or false", name);
+		return -1;
+	}
+	*out = cJSON_IsTrue(v);
+	if (present != NULL)
+		*present = 1;
+	return 0;
+}
+
+/* An integer field of the body (a JSON number without fraction). */
+int
+api_body_int(struct api_req *r, const char *name, int64_t *out, int *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->body, name);
+	double d;
+
+	if (present != NULL)
+		*present = 0;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v)) {
+		api_error(r, 400, "%s must be a number", name);
+		return -1;
+	}
+	d = v->valuedouble;
+	if (d != (double)(int64_t)d || d > 9e15 || d < -9e15) {
+		api_error(r, 400, "%s must be a whole number", name);
+		return -1;
+	}
+	*out = (int64_t)d;
+	if (present != NULL)
+		*present = 1;
+	return 0;
+}
+
+/* Check required fields; reply with the missing list if any are absent. */
+int
+api_body_require(struct api_req *r, const char *const *names, size_t n)
+{
+	const char *missing[16];
+	const cJSON *v;
+	size_t i, m = 0;
+
+	for (i = 0; i < n && m < 16; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(r->body, names[i]);
+		if (v == NULL || cJSON_IsNull(v) ||
+		    (cJSON_IsString(v) && v->valuestring[0] == '\0'))
+			missing[m++] = names[i];
+	}
+	if (m == 0)
+		return 0;
+	api_missing(r, missing, m);
+	return -1;
+}
+
+/* Bound a string field's length. */
+int
+api_check_len(struct api_req *r, const char *field, const char *value,
+    size_t max)
+{
+	if (value != NULL && strlen(value) > max) {
+		api_error(r, 400, "%s is too long (at most %zu characters)",
+		    field, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* A timestamp in the API format, or null. */
+void
+api_json_time(cJSON *o, const char *key, int64_t t)
+{
+	timefmt_buf b;
+
+	if (t == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	timefmt_utc(t, b);
+	cJSON_AddStringToObject(o, key, b);
+}
+
+/* A string, "" for NULL. */
+void
+api_json_str(cJSON *o, const char *key, const char *s)
+{
+	cJSON_AddStringToObject(o, key, s != NULL ? s : "");
+}
+
+/* A uuid, null when empty. */
+void
+api_json_uuid(cJSON *o, const char *key, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, s);
+}
+
+/* Match a path against a pattern, capturing :params. */
+static int
+api_match(const char *pattern, const char *path, struct api_req *r)
+{
+	const char *p = pattern, *s = path, *seg;
+	size_t len;
+	int n = 0;
+
+	while (*p != '\0' && *s != '\0') {
+		if (*p == ':') {
+			seg = s;
+			while (*s != '\0' && *s != '/')
+				s++;
+			while (*p != '\0' && *p != '/')
+				p++;
+			if (s == seg || n >= API_PARAMS_MAX)
+				return 0;
+			len = (size_t)(s - seg);
+			free(r->param_buf[n]);
+			r->param_buf[n] = xstrndup(seg, len);
+			r->params[n] = r->param_buf[n];
+			n++;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+/* Find the route; *path_known tells whether another method would match. */
+static const struct api_route *
+api_route_find(struct api_req *r, int *path_known)
+{
+	const struct api_route *rt;
+	size_t i;
+
+	*path_known = 0;
+	for (i = 0; i < sizeof api_tables / sizeof api_tables[0]; i++) {
+		for (rt = api_tables[i]; rt->pattern != NULL; rt++) {
+			if (!api_match(rt->pattern, r->path, r))
+				continue;
+			*path_known = 1;
+			if (rt->method == r->method)
+				return rt;
+		}
+	}
+	return NULL;
+}
+
+/* Read and parse the body per the route's flags; replies on error. */
+static int
+api_read_body(struct api_req *r, const struct api_route *rt)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *end = NULL;
+	char *text;
+
+	if (len > API_BODY_MAX) {
+		api_error(r, 413, "request body too large (over %d bytes)",
+		    API_BODY_MAX);
+		return -1;
+	}
+	if (!(rt->flags & (API_JSON_BODY | API_OPT_BODY)))
+		return 0;
+	if (len == 0) {
+		if (rt->flags & API_OPT_BODY) {
+			r->body = cJSON_CreateObject();
+			return 0;
+		}
+		api_error(r, 400, "a JSON object body is required");
+		return -1;
+	}
+	text = xmalloc(len + 1);
+	evbuffer_copyout(in, text, len);
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL ||
+	    api_text_has_nul_escape(text, len)) {
+		free(text);
+		api_error(r, 400, "strings must not contain NUL characters");
+		return -1;
+	}
+	r->body = cJSON_ParseWithOpts(text, &end, 1);
+	free(text);
+	if (r->body == NULL) {
+		api_error(r, 400, "the body is not valid JSON");
+		return -1;
+	}
+	if (!cJSON_IsObject(r->body)) {
+		api_error(r, 400, "the body must be a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * 1 if the raw JSON text has a \u0000 escape outside an escaped backslash:
+ * cJSON would silently cut such a string short, so it is refused instead.
+ */
+static int
+api_text_has_nul_escape(const char *t, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (t[i] != '\\')
+			continue;
+		if (t[i + 1] == 'u' && i + 5 < len && strncmp(t + i + 2,
+		    "0000", 4) == 0)
+			return 1;
+		i++;	/* skip the escaped character */
+	}
+	return 0;
+}
+
+/* Note a client that went away before its reply. */
+static void
+api_conn_close_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct api_req *r = arg;
+
+	(void)conn;
+	r->gone = 1;
+}
+
+/* The one evhttp callback: route, authenticate, dispatch. */
+static void
+api_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct api_route *rt;
+	struct api_req *r;
+	const char *p, *q;
+	int known;
+
+	r = xcalloc(1, sizeof *r);
+	r->api = api;
+	r->d = api->d;
+	r->req = req;
+	r->method = evhttp_request_get_command(req);
+	TAILQ_INIT(&r->query);
+	p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	r->path = evhttp_uridecode(p != NULL && *p != '\0' ? p : "/", 0, NULL);
+	if (r->path == NULL || strchr(r->path, '\0') != r->path +
+	    strlen(r->path)) {
+		r->path = r->path ? r->path : xstrdup("/");
+		api_error(r, 400, "malformed path");
+		return;
+	}
+	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
+		api_error(r, 400, "malformed query string");
+		return;
+	}
+	if (strncmp(r->path, "/v1/", 4) != 0 && strcmp(r->path, "/v1") != 0 &&
+	    strcmp(r->path, "/metrics") != 0) {
+		static_serve(r, api->d->cfg.web);
+		return;
+	}
+	rt = api_route_find(r, &known);
+	if (rt == NULL) {
+		if (known)
+			api_error(r, 405, "method not allowed on %s", r->path);
+		else
+			api_error(r, 404, "no such endpoint: %s", r->path);
+		return;
+	}
+	if (!(rt->flags & API_PUBLIC) && auth_check(r) != 0) {
+		api_error(r, 401, "authentication required: log in or send "
+		    "an API token");
+		return;
+	}
+	if (strstr(rt->pattern, ":uuid") != NULL && !id_valid(r->params[0])) {
+		api_error(r, 404, "not a valid uuid: %.64s", r->params[0]);
+		return;
+	}
+	if (api_read_body(r, rt) != 0)
+		return;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    api_conn_close_cb, r);
+	rt->fn(r);
+}
+
+/* Split HOST:PORT. */
+static int
+api_split_listen(const char *listen, char **host, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	char *end;
+	long n;
+
+	if (colon == NULL || colon == listen)
+		return -1;
+	errno = 0;
+	n = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 65535)
+		return -1;
+	if (listen[0] == '[' && colon[-1] == ']')
+		*host = xstrndup(listen + 1, (size_t)(colon - listen - 2));
+	else
+		*host = xstrndup(listen, (size_t)(colon - listen));
+	*port = (int)n;
+	return 0;
+}
+
+/* Create the HTTP server and bind it. */
+struct api *
+api_new(struct shieldd *d, const char *listen, char **errp)
+{
+	struct api *api;
+	char *host;
+	int port;
+
+	if (api_split_listen(listen, &host, &port) != 0) {
+		xasprintf(errp, "bad --listen address '%s' (want HOST:PORT)",
+		    listen);
+		return NULL;
+	}
+	api = xcalloc(1, sizeof *api);
+	api->d = d;
+	api->http = evhttp_new(d->base);
+	evhttp_set_max_body_size(api->http, API_TRANSPORT_MAX);
+	evhttp_set_max_headers_size(api->http, 64 * 1024);
+	evhttp_set_timeout(api->http, 60);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(api->http, api_request_cb, api);
+	api->sock = evhttp_bind_socket_with_handle(api->http, host, (uint16_t)port);
+	if (api->sock == NULL) {
+		xasprintf(errp, "cannot listen on %s: %s", listen,
+		    strerror(errno));
+		free(host);
+		api_free(api);
+		return NULL;
+	}
+	free(host);
+	return api;
+}
+
+/* Stop accepting new connections. */
+void
+api_close(struct api *api)
+{
+	if (api != NULL && api->sock != NULL) {
+		evhttp_del_accept_socket(api->http, api->sock);
+		api->sock = NULL;
+	}
+}
+
+/* Free the server. */
+void
+api_free(struct api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	free(api);
+}
