@@ -540,11 +540,14 @@ fs_restore_extract(struct fs_restore_state *r)
 		}
 		st = archive_write_header(out, e);
 		if (st < ARCHIVE_WARN) {
-			plugin_error("%s", archive_error_string(out));
+			plugin_error("cannot restore '%s': %s",
+			    archive_entry_pathname(e),
+			    archive_error_string(out));
 			goto out;
 		}
 		if (st == ARCHIVE_WARN)
-			plugin_info("%s", archive_error_string(out));
+			plugin_info("%s: %s", archive_entry_pathname(e),
+			    archive_error_string(out));
 		if (archive_entry_size(e) > 0 && fs_restore_data(in, out) == -1)
 			goto out;
 		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
