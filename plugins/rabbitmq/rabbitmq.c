@@ -205,7 +205,8 @@ rmq_request(const cJSON *ep, const char *path, const struct rmq_buf *req,
 	curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)RMQ_CONNECT_TIMEOUT);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+	    (long)RMQ_CONNECT_TIMEOUT);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)RMQ_STALL_TIMEOUT);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, rmq_write_cb);
