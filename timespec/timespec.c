@@ -99,6 +99,7 @@ static const struct keyword keywords[] = {
 	{ "hr", KW_HOUR, 0 },
 	{ "hrs", KW_HOUR, 0 },
 	{ "day", KW_DAY, 0 },
+	{ "days", KW_DAY, 0 },
 	{ "x", KW_ANYHOUR, 0 },
 	{ "h", KW_ANYHOUR, 0 },
 	{ "sun", KW_WEEKDAY, 0 },
@@ -441,7 +442,8 @@ parse_time(struct parser *p, int *hour, int *minute)
 		return parse_error(p, "a time needs minutes or am/pm, like "
 		    "%ld:00 or %ldam", h, h);
 	if (is_kw(peek(p), KW_AM) || is_kw(peek(p), KW_PM)) {
-		if (h < 1 || h > 12)
+		/* 0am is 00:00, as the original SHIELD read it. */
+		if (h > 12)
 			return parse_error(p, "hour %ld is out of range with "
 			    "am/pm (1-12)", h);
 		h %= 12;

@@ -19,10 +19,12 @@
  * N minutes apart that include the `from` time on 1 January 1970, counted in
  * the zone's standard (winter) time, that is the lower of its UTC offsets on
  * 1 January and 1 July of the year being scheduled.  The rhythm therefore
- * carries on across midnight ("every 7 hours from 00:00" runs 21:00 then
- * 04:00) and across DST changes (no run is skipped or doubled); while summer
- * time is in effect the runs of an interval that does not divide an hour
- * show one hour later on the clock.
+ * carries on across midnight and across DST changes, never skipping or
+ * doubling a run: "every 7 hours from 00:00" runs at 21:00 and then 04:00
+ * on 1-2 January 1970, and at 23:00 and then 06:00 on 1-2 January 2024.
+ * An interval that divides a day shows the `from` time every day; while
+ * summer time is in effect, one that does not divide an hour shows one
+ * hour later on the clock.
  */
 #ifndef SHIELD_TIMESPEC_H
 #define SHIELD_TIMESPEC_H
