@@ -331,6 +331,7 @@ struct fs_restore_state {
 	int		 inplace;		/* base_dir is a mount point */
 	char		*buf;
 	int		 eof;			/* stdin hit EOF */
+	struct timespec	 times[2];		/* of base_dir, if in place */
 	int		 has_root;		/* the archive had "./" */
 	struct stat	 root;			/* and its attributes */
 };
@@ -663,6 +664,11 @@ fs_restore_mktemp(struct fs_restore_state *r)
 	int n;
 
 	strcpy(copy, r->target);
+	/* A failed in-place restore puts base_dir's times back as well. */
+	if (r->inplace && stat(r->target, &st) == 0) {
+		r->times[0] = st.st_atim;
+		r->times[1] = st.st_mtim;
+	}
 	if (r->inplace)
 		n = snprintf(r->tmp, sizeof r->tmp,
 		    "%s/.shield-restore.XXXXXX",
@@ -748,7 +754,8 @@ fs_restore_inplace(struct fs_restore_state *r)
 	DIR *d;
 	int rc = 0;
 
-	if ((d = opendir(r->target)) == NULL)
+	/* Moving entries out changes the new tree's times: take them now. */
+	if (stat(r->tmp, &st) == -1 || (d = opendir(r->target)) == NULL)
 		goto fail;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -776,7 +783,7 @@ fs_restore_inplace(struct fs_restore_state *r)
 		}
 	}
 	closedir(d);
-	if (rc == -1 || stat(r->tmp, &st) == -1)
+	if (rc == -1)
 		goto fail;
 	chmod(r->target, st.st_mode & 07777);
 	if (geteuid() == 0 && chown(r->target, st.st_uid, st.st_gid) == -1)
@@ -846,6 +853,8 @@ out:
 	if (r.tmp[0] != '\0' && fs_rmtree(r.tmp) == -1)
 		plugin_error("could not remove %s: %s", r.tmp,
 		    strerror(errno));
+	else if (rc != 0 && r.inplace && r.tmp[0] != '\0')
+		utimensat(AT_FDCWD, r.target, r.times, 0);
 	free(r.buf);
 	return rc;
 }

@@ -531,6 +531,33 @@ def test_restore_refuses_traversal():
     assert_same(out_before, snapshot(outside))
 
 
+def test_restore_into_mount_point():
+    """A mount point cannot be renamed: it is restored in place instead."""
+    parent = tmpdir("mnt")
+    mnt = os.path.join(parent, "m")
+    os.makedirs(mnt)
+    if not IS_ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m",
+                                      "tmpfs", mnt], capture_output=True).returncode:
+        print("     skipped: cannot mount a tmpfs here")
+        return
+    try:
+        src = make_tree(os.path.join(tmpdir("src"), "tree"))
+        rc, tar, err = plugin("backup", ep(src))
+        assert rc == 0, err
+        with open(os.path.join(mnt, "old"), "w") as f:
+            f.write("old")
+        before = snapshot(mnt)
+        rc, _, err = plugin("restore", ep(mnt), data=tar[:len(tar) // 2])
+        assert rc != 0
+        assert_same(before, snapshot(mnt))
+        rc, _, err = plugin("restore", ep(mnt), data=tar)
+        assert rc == 0, err
+        assert_same(snapshot(src), snapshot(mnt))
+        assert os.path.ismount(mnt)
+    finally:
+        subprocess.run(["umount", mnt])
+
+
 # ---- store ----
 
 def test_store_keys_and_retrieve():
@@ -691,6 +718,7 @@ def main():
              test_backup_is_pax_tar, test_include_exclude,
              test_restore_replaces_tree, test_restore_bad_stream_leaves_target,
              test_restore_killed_leaves_target, test_restore_refuses_traversal,
+             test_restore_into_mount_point,
              test_store_keys_and_retrieve, test_store_failure_leaves_no_temp,
              test_example_plugin])
     finally:
