@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -79,6 +80,7 @@ struct pipeline {
 	size_t			 off;		/* [off, len) not yet written */
 	size_t			 len;
 	int			 in_eof;
+	int			 peek_fd;	/* reads out_fd's pipe, see below */
 	int64_t			 bytes;
 	EVP_MD_CTX		*sha;
 	int			 sha_done;
@@ -318,6 +320,16 @@ pipeline_flush(struct pipeline *pl)
 	return 0;
 }
 
+/* Open another read end of the pipe fd writes to; -1 if impossible. */
+static int
+pipeline_peek(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
 /* The producer's stdout reached EOF (or failed). */
 static void
 pipeline_in_eof(struct pipeline *pl)
@@ -350,8 +362,16 @@ pipeline_stream_end(struct pipeline *pl)
 		}
 		pl->verified = 1;
 	}
-	if (pipeline_flush(pl) == 0)
-		pipeline_close(&pl->out_fd, &pl->out_ev);
+	if (pipeline_flush(pl) != 0)
+		return;
+	/*
+	 * A second read end of the consumer's pipe does not keep EOF from it
+	 * (only writers do) but lets its exit tell whether it left data
+	 * unread: a consumer must read the whole stream.
+	 */
+	if (pl->has_producer)
+		pl->peek_fd = pipeline_peek(pl->out_fd);
+	pipeline_close(&pl->out_fd, &pl->out_ev);
 }
 
 /*
@@ -589,13 +609,13 @@ pipeline_kill_cb(int fd, short events, void *arg)
 	pipeline_leave(pl);
 }
 
-/* Bytes written into the consumer's pipe that it has not read. */
+/* Bytes in a pipe that nobody has read. */
 static int64_t
-pipeline_unread(struct pipeline *pl)
+pipeline_unread(int fd)
 {
 	int n;
 
-	if (pl->out_fd == -1 || ioctl(pl->out_fd, FIONREAD, &n) != 0)
+	if (fd == -1 || ioctl(fd, FIONREAD, &n) != 0)
 		return 0;
 	return n;
 }
@@ -627,11 +647,19 @@ pipeline_exit_cb(struct child *c, int status, void *arg)
 			/* Nothing left in the group may read an EOF. */
 			child_signal(c, SIGKILL);
 		} else if (pl->has_producer) {
-			unread = pipeline_unread(pl);
+			unread = pipeline_unread(pl->out_fd);
 			if (!pl->in_eof || pl->off != pl->len || unread > 0)
 				pipeline_broken(pl, unread);
 		}
 		pipeline_close(&pl->out_fd, &pl->out_ev);
+	} else if (pl->peek_fd != -1) {
+		unread = pipeline_unread(pl->peek_fd);
+		if (unread > 0 && pl->cause == NULL)
+			pipeline_broken(pl, unread);
+	}
+	if (p == &pl->consumer && pl->peek_fd != -1) {
+		close(pl->peek_fd);
+		pl->peek_fd = -1;
 	}
 	pipeline_leave(pl);
 }
@@ -743,7 +771,7 @@ pipeline_start(struct child_set *set, const struct pipeline_stage *producer,
 	pl->base = child_set_base(set);
 	pl->cbs = *cbs;
 	pl->arg = arg;
-	pl->in_fd = pl->out_fd = pl->cout_fd = -1;
+	pl->in_fd = pl->out_fd = pl->cout_fd = pl->peek_fd = -1;
 	pl->consumer.pl = pl->producer.pl = pl;
 	pl->consumer.err_fd = pl->producer.err_fd = -1;
 	pl->consumer.status = pl->producer.status = -1;
@@ -863,6 +891,8 @@ pipeline_release(struct pipeline *pl)
 	pipeline_close(&pl->in_fd, &pl->in_ev);
 	pipeline_close(&pl->out_fd, &pl->out_ev);
 	pipeline_close(&pl->cout_fd, &pl->cout_ev);
+	if (pl->peek_fd != -1)
+		close(pl->peek_fd);
 	for (i = 0; i < 2; i++) {
 		pipeline_close(&procs[i]->err_fd, &procs[i]->err_ev);
 		child_free(procs[i]->child);
