@@ -30,6 +30,7 @@
 #define MYSQL_HEAD_MAX		4096
 #define MYSQL_CONNECT_TIMEOUT	"--connect-timeout=10"
 #define MYSQL_ARGV_MAX		256
+#define MYSQL_TAIL		256
 
 /* What the endpoint says about the server. */
 struct mysql_conn {
@@ -677,11 +678,15 @@ mysql_kill_sessions(const struct mysql_conn *conn)
 	return 0;
 }
 
-/* Copy the rest of stdin to fd; -1 on a read error or a gone reader. */
+/*
+ * Copy the rest of stdin to fd, keeping the last bytes seen in tail (which
+ * holds the head's end on entry).  -1 on a read error or a gone reader.
+ */
 static int
-mysql_feed(int fd)
+mysql_feed(int fd, char *tail, size_t *tlen)
 {
 	char buf[128 * 1024];
+	size_t keep;
 	ssize_t r;
 
 	for (;;) {
@@ -696,7 +701,38 @@ mysql_feed(int fd)
 		}
 		if (mysql_write_all(fd, buf, (size_t)r) == -1)
 			return -1;
+		/* Slide the window: old tail bytes, then the new ones. */
+		if ((size_t)r >= MYSQL_TAIL) {
+			memcpy(tail, buf + r - MYSQL_TAIL, MYSQL_TAIL);
+			*tlen = MYSQL_TAIL;
+		} else {
+			keep = *tlen + (size_t)r > MYSQL_TAIL ?
+			    MYSQL_TAIL - (size_t)r : *tlen;
+			memmove(tail, tail + *tlen - keep, keep);
+			memcpy(tail + keep, buf, (size_t)r);
+			*tlen = keep + (size_t)r;
+		}
 	}
+}
+
+/*
+ * 1 if a dump written with comments (it starts with the tool's banner) lacks
+ * the "-- Dump completed" trailer: the archive was cut short.  The client
+ * cannot tell when the cut falls between two statements.
+ */
+static int
+mysql_truncated(const char *head, const char *tail, size_t tlen)
+{
+	char buf[MYSQL_TAIL + 1];
+
+	if (strstr(head, "\n-- MariaDB dump") == NULL &&
+	    strstr(head, "\n-- MySQL dump") == NULL &&
+	    strncmp(head, "-- MariaDB dump", 15) != 0 &&
+	    strncmp(head, "-- MySQL dump", 13) != 0)
+		return 0;
+	memcpy(buf, tail, tlen);
+	buf[tlen] = '\0';
+	return strstr(buf, "-- Dump completed") == NULL;
 }
 
 /* Restore from stdin into the database, or into the whole server. */
@@ -706,8 +742,8 @@ mysql_restore(const cJSON *ep)
 	struct mysql_conn conn;
 	const char *argv[32];
 	char head[MYSQL_HEAD_MAX], err[MYSQL_ERR_MAX], prefix[1024] = "";
-	char *tool = NULL;
-	size_t len;
+	char *tool = NULL, tail[MYSQL_TAIL];
+	size_t len, tlen = 0;
 	int fds[2], n = 0, status, fed = -1, efd, rc = 1;
 	pid_t pid;
 
@@ -741,12 +777,19 @@ mysql_restore(const cJSON *ep)
 		fed = mysql_write_all(fds[1], prefix, strlen(prefix));
 		if (fed == 0)
 			fed = mysql_write_all(fds[1], head, len);
+		tlen = len < MYSQL_TAIL ? len : MYSQL_TAIL;
+		memcpy(tail, head + len - tlen, tlen);
 		if (fed == 0)
-			fed = mysql_feed(fds[1]);
+			fed = mysql_feed(fds[1], tail, &tlen);
 	}
 	close(fds[1]);
 	status = pid == -1 ? -1 :
 	    mysql_finish(&conn, pid, efd, "mysql client", err, sizeof err);
+	if (status == 0 && fed == 0 && mysql_truncated(head, tail, tlen)) {
+		plugin_error("the archive is truncated (it lacks the dump's "
+		    "closing line); what it held up to the cut was restored");
+		goto out;
+	}
 	if (status == 0 && fed == 0) {
 		if (conn.database != NULL)
 			plugin_info("restored database %s", conn.database);

@@ -14,7 +14,8 @@
  *     leaves the database as it was;
  *   - whole cluster: other sessions terminated, then psql -v ON_ERROR_STOP=1,
  *     skipping the DROP ROLE / CREATE ROLE of the role we connect as, which
- *     can neither be dropped nor created while we use it.
+ *     can neither be dropped nor created while we use it, and keeping its
+ *     current password.
  * A tool's stderr is captured to an unlinked temporary file, forwarded to
  * ours (with the password masked) and summarised in one last line.
  */
@@ -683,36 +684,56 @@ pg_restore_db(const struct pg_conn *conn)
 	return 1;
 }
 
+/* Past role name user at p (bare or quoted) and then tail, or NULL. */
+static const char *
+pg_role_after(const char *p, const char *user, const char *tail)
+{
+	const char *q;
+	size_t ulen = strlen(user);
+
+	if (strncmp(p, user, ulen) == 0 &&
+	    strncmp(p + ulen, tail, strlen(tail)) == 0)
+		return p + ulen + strlen(tail);
+	if (*p++ != '"')
+		return NULL;
+	/* Quoted: compare with "" undoubled. */
+	for (q = user; *q != '\0'; q++, p++) {
+		if (*p != *q)
+			return NULL;
+		if (*q == '"' && *++p != '"')
+			return NULL;
+	}
+	if (*p++ != '"' || strncmp(p, tail, strlen(tail)) != 0)
+		return NULL;
+	return p + strlen(tail);
+}
+
 /*
- * 1 if a line of a cluster dump's preamble drops or creates the role we
- * connect as, in bare or quoted form.
+ * Filter a line of a cluster dump's preamble about the role we connect as:
+ * 1 to leave it out (DROP ROLE, CREATE ROLE: that role can be neither
+ * dropped nor created while we use it), else 0, with any PASSWORD clause of
+ * its ALTER ROLE cut out in place, because psql reconnects with our password
+ * for every database and the endpoint must keep working after the restore.
  */
 static int
-pg_line_skip(const char *line, const char *user)
+pg_line_filter(char *line, const char *user)
 {
 	static const char *verbs[] = { "DROP ROLE IF EXISTS ", "DROP ROLE ",
 	    "CREATE ROLE ", NULL };
-	const char *p, *q;
-	size_t i, ulen = strlen(user);
+	char *p, *q;
+	size_t i;
 
 	for (i = 0; verbs[i] != NULL; i++) {
-		if (strncmp(line, verbs[i], strlen(verbs[i])) != 0)
-			continue;
-		p = line + strlen(verbs[i]);
-		if (strncmp(p, user, ulen) == 0 && strcmp(p + ulen, ";\n") == 0)
-			return 1;
-		if (*p++ != '"')
-			continue;
-		/* Quoted: compare with "" undoubled. */
-		for (q = user; *q != '\0'; q++, p++) {
-			if (*p != *q)
-				break;
-			if (*q == '"' && *++p != '"')
-				break;
-		}
-		if (*q == '\0' && strcmp(p, "\";\n") == 0)
+		if (strncmp(line, verbs[i], strlen(verbs[i])) == 0 &&
+		    pg_role_after(line + strlen(verbs[i]), user, ";\n") != NULL)
 			return 1;
 	}
+	if (strncmp(line, "ALTER ROLE ", 11) != 0 ||
+	    pg_role_after(line + 11, user, " WITH ") == NULL)
+		return 0;
+	if ((p = strstr(line, " PASSWORD '")) != NULL &&
+	    (q = strchr(p + 11, '\'')) != NULL)
+		memmove(p, q + 1, strlen(q + 1) + 1);
 	return 0;
 }
 
@@ -743,8 +764,11 @@ pg_feed_cluster(FILE *in, int fd, char *const *first, const char *user)
 	while (rc == 0 && (len = getline(&line, &cap, in)) != -1) {
 		if (preamble && strncmp(line, "\\connect", 8) == 0)
 			preamble = 0;
-		if (preamble && pg_line_skip(line, user))
-			continue;
+		if (preamble) {
+			if (pg_line_filter(line, user))
+				continue;
+			len = (ssize_t)strlen(line);
+		}
 		if (fwrite(line, 1, (size_t)len, out) != (size_t)len)
 			rc = -1;
 	}
