@@ -217,7 +217,7 @@ tok_what(const struct token *t, char *buf, size_t len)
 	if (t->type == TOK_END)
 		return "the end of the text";
 	if (t->len > 24)
-		snprintf(buf, len, "'%.24s...'", t->text);
+		snprintf(buf, len, "'%.*s...'", 24, t->text);
 	else
 		snprintf(buf, len, "'%.*s'", (int)t->len, t->text);
 	return buf;
@@ -272,7 +272,7 @@ lex_word(struct parser *p, const char *s, size_t *used)
 		word[1] = 'm';
 		word[2] = '\0';
 	} else if (n > WORD_MAX) {
-		return parse_error(p, "unknown word '%.*s...'", 24, s);
+		return parse_error(p, "unknown word '%.*s...'", WORD_MAX, s);
 	} else {
 		for (i = 0; i < n; i++)
 			word[i] = (char)ts_tolower((unsigned char)s[i]);

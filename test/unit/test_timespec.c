@@ -179,6 +179,7 @@ static const struct bad bads[] = {
 	  "most 1440)" },
 	{ "daily at 4 banana", "unknown word 'banana'" },
 	{ "fortnightly at 4am", "unknown word 'fortnightly'" },
+	{ "hourdrilbburdrilbbly\v\n", "unknown word 'hourdrilbburdril...'" },
 	{ "daily at 4", "a time needs minutes or am/pm, like 4:00 or 4am" },
 	{ "daily", "expected a time like 4am or 16:30, found the end of the "
 	  "text" },
