@@ -457,6 +457,32 @@ api_text_has_nul_escape(const char *t, size_t len)
 	return 0;
 }
 
+/*
+ * Parse a query string into q.  Unlike evhttp_parse_query_str() in libevent
+ * 2.1, a bare "?debug" is accepted (as an empty value).
+ */
+static int
+api_parse_query(const char *query, struct evkeyvalq *q)
+{
+	char *copy = xstrdup(query), *part, *save, *eq, *k, *v;
+	int rc = 0;
+
+	for (part = strtok_r(copy, "&", &save); part != NULL && rc == 0;
+	    part = strtok_r(NULL, "&", &save)) {
+		if ((eq = strchr(part, '=')) != NULL)
+			*eq = '\0';
+		k = evhttp_uridecode(part, 1, NULL);
+		v = evhttp_uridecode(eq != NULL ? eq + 1 : "", 1, NULL);
+		if (k == NULL || v == NULL || *k == '\0' ||
+		    evhttp_add_header(q, k, v) != 0)
+			rc = -1;
+		free(k);
+		free(v);
+	}
+	free(copy);
+	return rc;
+}
+
 /* Note a client that went away before its reply. */
 static void
 api_conn_close_cb(struct evhttp_connection *conn, void *arg)
@@ -493,7 +519,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
+	if (q != NULL && api_parse_query(q, &r->query) != 0) {
 		api_error(r, 400, "malformed query string");
 		return;
 	}

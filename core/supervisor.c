@@ -421,6 +421,7 @@ sup_finish(struct sup_run *run, const char *status, int64_t bytes,
 static void
 sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
 {
+	struct supervisor *sup;
 	struct cat_archive a;
 	char *key = sup_store_key(res->output);
 	const char *why = res->failure;
@@ -459,39 +460,43 @@ sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
 	free(key);
 	sup_say(run, "archive %s stored: %lld bytes, sha256 %s", aid,
 	    (long long)res->bytes, res->sha256);
-	run->sup->stats.bytes_backed_up += res->bytes;
-	scheduler_expiry_changed(run->sup->d->sched);
+	sup = run->sup;
+	sup->stats.bytes_backed_up += res->bytes;
 	sup_finish(run, "done", res->bytes, NULL);
+	/* The new archive may expire before anything else due. */
+	scheduler_expiry_changed(sup->d->sched);
 }
 
 /* A purge ended: mark the archive, or schedule a retry. */
 static void
 sup_purge_done(struct sup_run *run, const struct pipeline_result *res)
 {
+	struct supervisor *sup = run->sup;
+	struct catalog *cat = sup->d->cat;
 	struct cat_archive a;
-	struct catalog *cat = run->sup->d->cat;
 	int64_t wait;
 
 	if (res->failure == NULL) {
 		catalog_archive_set_status(cat, run->archive, "purged");
 		sup_finish(run, "done", 0, NULL);
-		scheduler_expiry_changed(run->sup->d->sched);
-		return;
+	} else {
+		memset(&a, 0, sizeof a);
+		if (catalog_archive_get(cat, run->archive, &a) == CAT_OK) {
+			wait = 60LL << (a.purge_attempts < 8 ?
+			    a.purge_attempts : 8);
+			if (wait > SUP_PURGE_BACKOFF_MAX)
+				wait = SUP_PURGE_BACKOFF_MAX;
+			catalog_archive_purge_failed(cat, run->archive,
+			    shieldd_now() + wait);
+			sup_say(run, "will retry the purge in %lld s",
+			    (long long)wait);
+			cat_archive_clear(&a);
+		}
+		sup_finish(run, run->cancel_reason == 1 ? "canceled" :
+		    "failed", 0, res->failure);
 	}
-	memset(&a, 0, sizeof a);
-	if (catalog_archive_get(cat, run->archive, &a) == CAT_OK) {
-		wait = 60LL << (a.purge_attempts < 8 ? a.purge_attempts : 8);
-		if (wait > SUP_PURGE_BACKOFF_MAX)
-			wait = SUP_PURGE_BACKOFF_MAX;
-		catalog_archive_purge_failed(cat, run->archive,
-		    shieldd_now() + wait);
-		sup_say(run, "will retry the purge in %lld s",
-		    (long long)wait);
-		cat_archive_clear(&a);
-	}
-	sup_finish(run, run->cancel_reason == 1 ? "canceled" : "failed", 0,
-	    res->failure);
-	scheduler_expiry_changed(run->sup->d->sched);
+	/* run is gone now. */
+	scheduler_expiry_changed(sup->d->sched);
 }
 
 /* Every process of a task has ended. */
