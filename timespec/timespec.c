@@ -137,7 +137,7 @@ static const char *day_names[] = {
 struct token {
 	enum tok_type	 type;
 	enum kw		 kw;		/* TOK_WORD */
-	long		 value;		/* TOK_NUM, TOK_ORD; weekday number */
+	long		 value;		/* number; weekday of TOK_WORD */
 	const char	*text;
 	size_t		 len;
 };

@@ -39,27 +39,30 @@
 
 enum tspec_kind {
 	TSPEC_NONE = 0,		/* not a parsed schedule */
-	TSPEC_INTERVAL,		/* every `period` minutes on a fixed grid */
+	TSPEC_INTERVAL,		/* every `period` minutes, on a grid */
 	TSPEC_HOURLY,		/* every hour at `minute` past */
 	TSPEC_DAILY,		/* every day at hour:minute */
 	TSPEC_WEEKLY,		/* every `wday` at hour:minute */
-	TSPEC_MONTHDAY,		/* day `mday` of every month at hour:minute */
+	TSPEC_MONTHDAY,		/* day `mday` of every month */
 	TSPEC_MONTHWEEK,	/* the `week`th `wday` of every month */
 };
 
 /*
  * A parsed schedule.  Fields a kind does not use are zero, so two schedules
  * compare equal exactly when their fields do (timespec_equal() still
- * compares only the fields of the kind).
+ * compares only the fields of the kind).  INTERVAL keeps its grid anchor,
+ * reduced modulo the period, in hour and minute; MONTHDAY skips months
+ * without day `mday`; the 1st `wday` of MONTHWEEK is within days 1-7 and a
+ * month without a 5th one is skipped.
  */
 struct tspec {
 	enum tspec_kind	kind;
-	int		period;	/* INTERVAL: minutes between runs, 1-1440 */
-	int		hour;	/* 0-23; INTERVAL: grid anchor, reduced */
+	int		period;	/* INTERVAL: minutes, 1-1440 */
+	int		hour;	/* 0-23 */
 	int		minute;	/* 0-59 */
-	int		wday;	/* WEEKLY, MONTHWEEK: 0 (sunday) to 6 */
-	int		mday;	/* MONTHDAY: 1-31; shorter months are skipped */
-	int		week;	/* MONTHWEEK: 1-5; the 1st is days 1-7 */
+	int		wday;	/* 0 (sunday) to 6 */
+	int		mday;	/* 1-31 */
+	int		week;	/* 1-5 */
 };
 
 /*
@@ -75,7 +78,8 @@ int	timespec_parse(const char *text, struct tspec *out, char *err,
 int	timespec_canonical(const struct tspec *, char *buf, size_t len);
 /*
  * The first run strictly after `after` (seconds since the epoch), in the
- * local time zone; -1 if there is none or the schedule is invalid.
+ * local time zone; -1 if there is none or the schedule is invalid.  After
+ * changing TZ the caller calls tzset(), as localtime_r() need not.
  */
 int64_t	timespec_next(const struct tspec *, int64_t after);
 /* 1 if two parsed schedules are the same schedule, else 0. */

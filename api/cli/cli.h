@@ -18,7 +18,7 @@
 struct cli_options {
 	const char	*url;	/* --url, else SHIELD_URL */
 	const char	*token;	/* --token, else SHIELD_TOKEN */
-	int		 json;	/* --json: JSON on stdout, errors on stderr */
+	int		 json;	/* --json: JSON output and errors */
 };
 
 /*
