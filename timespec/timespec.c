@@ -137,7 +137,7 @@ static const char *day_names[] = {
 struct token {
 	enum tok_type	 type;
 	enum kw		 kw;		/* TOK_WORD */
-	long		 value;		/* number; weekday of TOK_WORD */
+	long		 value;		/* number, or a weekday */
 	const char	*text;
 	size_t		 len;
 };
