@@ -26,6 +26,8 @@
 
 #include "plugin.h"
 
+#define MYSQL_FORWARD_LINES	20
+#define MYSQL_FORWARD_WIDTH	300
 #define MYSQL_ERR_MAX		(16 * 1024)
 #define MYSQL_HEAD_MAX		4096
 #define MYSQL_CONNECT_TIMEOUT	"--connect-timeout=10"
@@ -41,7 +43,8 @@ struct mysql_conn {
 	const char	*database;	/* NULL: all databases */
 	const char	*options;	/* extra dump options, or NULL */
 	const char	*bindir;	/* NULL: PATH */
-	char		 defaults[4200];	/* --defaults-extra-file=F, or "" */
+	/* "--defaults-extra-file=F" as the first argument, or "". */
+	char		 defaults[4200];
 	int		 defaults_fd;
 	char		 defaults_path[4096];	/* a fallback file to unlink */
 };
@@ -152,7 +155,7 @@ mysql_defaults_open(struct mysql_conn *conn)
 			return -1;
 		}
 	} else
-		fchmod(fd, 0600);	/* the tools skip world-writable files */
+		fchmod(fd, 0600);	/* tools skip world-writable ones */
 	rc = mysql_write_all(fd, text, (size_t)(q - text));
 	explicit_bzero(text, len * 2 + 32);
 	free(text);
@@ -263,22 +266,44 @@ mysql_tmpfile_tail(int fd, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* Print a tool's captured stderr on ours, with the password masked. */
+/*
+ * Print a tool's captured stderr on ours: its last lines, each cut short
+ * (a client may echo a failed statement, data and all), password masked.
+ */
 static void
 mysql_forward(const struct mysql_conn *conn, const char *text)
 {
-	const char *pw = conn->password, *p = text, *hit;
-	size_t pwlen = pw != NULL ? strlen(pw) : 0;
+	const char *pw = conn->password, *p, *eol, *hit;
+	size_t pwlen = pw != NULL ? strlen(pw) : 0, len;
+	int lines = 0;
 
-	/* A very short password would mask half of every message. */
-	while (pwlen >= 3 && (hit = strstr(p, pw)) != NULL) {
-		fwrite(p, 1, (size_t)(hit - p), stderr);
-		fputs("********", stderr);
-		p = hit + pwlen;
+	/* Find where the last MYSQL_FORWARD_LINES lines start. */
+	for (p = text + strlen(text); p > text; p--) {
+		if (p[-1] == '\n' && p[0] != '\0' &&
+		    ++lines >= MYSQL_FORWARD_LINES)
+			break;
 	}
-	fputs(p, stderr);
-	if (*text != '\0' && text[strlen(text) - 1] != '\n')
-		fputc('\n', stderr);
+	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		eol = strchrnul(p, '\n');
+		len = (size_t)(eol - p);
+		if (len > MYSQL_FORWARD_WIDTH) {
+			len = MYSQL_FORWARD_WIDTH;
+			/* Do not split a UTF-8 sequence. */
+			while (len > 0 &&
+			    ((unsigned char)p[len] & 0xc0) == 0x80)
+				len--;
+		}
+		/* A very short password would mask half of every message. */
+		while (pwlen >= 3 && len >= pwlen &&
+		    (hit = memmem(p, len, pw, pwlen)) != NULL) {
+			fwrite(p, 1, (size_t)(hit - p), stderr);
+			fputs("********", stderr);
+			len -= (size_t)(hit - p) + pwlen;
+			p = hit + pwlen;
+		}
+		fwrite(p, 1, len, stderr);
+		fputs(p + len < eol ? "...\n" : "\n", stderr);
+	}
 	fflush(stderr);
 }
 
@@ -601,7 +626,8 @@ mysql_head_check(const struct mysql_conn *conn, char *head, size_t *len)
 		plugin_error("the archive is empty; nothing was changed");
 		return -1;
 	}
-	if (memchr(head, '\0', *len) != NULL || strncmp(head, "PGDMP", 5) == 0 ||
+	if (memchr(head, '\0', *len) != NULL ||
+	    strncmp(head, "PGDMP", 5) == 0 ||
 	    strstr(head, "-- PostgreSQL database") != NULL) {
 		plugin_error("the archive is not a MySQL/MariaDB dump%s; "
 		    "nothing was changed", strncmp(head, "PGDMP", 5) == 0 ||
@@ -785,9 +811,9 @@ mysql_restore(const cJSON *ep)
 	close(fds[1]);
 	status = pid == -1 ? -1 :
 	    mysql_finish(&conn, pid, efd, "mysql client", err, sizeof err);
-	if (status == 0 && fed == 0 && mysql_truncated(head, tail, tlen)) {
+	if (fed == 0 && mysql_truncated(head, tail, tlen)) {
 		plugin_error("the archive is truncated (it lacks the dump's "
-		    "closing line); what it held up to the cut was restored");
+		    "closing line); what it held up to the cut stays restored");
 		goto out;
 	}
 	if (status == 0 && fed == 0) {

@@ -31,6 +31,8 @@
 
 #include "plugin.h"
 
+#define PG_FORWARD_LINES	20
+#define PG_FORWARD_WIDTH	300
 #define PG_ERR_MAX		(16 * 1024)
 #define PG_CONNECT_TIMEOUT	"10"
 #define PG_MAINTENANCE_DB	"postgres"
@@ -206,22 +208,44 @@ pg_tmpfile_tail(int fd, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* Print a tool's captured stderr on ours, with the password masked. */
+/*
+ * Print a tool's captured stderr on ours: its last lines, each cut short
+ * (a client may echo a failed statement, data and all), password masked.
+ */
 static void
 pg_forward(const struct pg_conn *conn, const char *text)
 {
-	const char *pw = conn->password, *p = text, *hit;
-	size_t pwlen = pw != NULL ? strlen(pw) : 0;
+	const char *pw = conn->password, *p, *eol, *hit;
+	size_t pwlen = pw != NULL ? strlen(pw) : 0, len;
+	int lines = 0;
 
-	/* A very short password would mask half of every message. */
-	while (pwlen >= 3 && (hit = strstr(p, pw)) != NULL) {
-		fwrite(p, 1, (size_t)(hit - p), stderr);
-		fputs("********", stderr);
-		p = hit + pwlen;
+	/* Find where the last PG_FORWARD_LINES lines start. */
+	for (p = text + strlen(text); p > text; p--) {
+		if (p[-1] == '\n' && p[0] != '\0' &&
+		    ++lines >= PG_FORWARD_LINES)
+			break;
 	}
-	fputs(p, stderr);
-	if (*text != '\0' && text[strlen(text) - 1] != '\n')
-		fputc('\n', stderr);
+	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		eol = strchrnul(p, '\n');
+		len = (size_t)(eol - p);
+		if (len > PG_FORWARD_WIDTH) {
+			len = PG_FORWARD_WIDTH;
+			/* Do not split a UTF-8 sequence. */
+			while (len > 0 &&
+			    ((unsigned char)p[len] & 0xc0) == 0x80)
+				len--;
+		}
+		/* A very short password would mask half of every message. */
+		while (pwlen >= 3 && len >= pwlen &&
+		    (hit = memmem(p, len, pw, pwlen)) != NULL) {
+			fwrite(p, 1, (size_t)(hit - p), stderr);
+			fputs("********", stderr);
+			len -= (size_t)(hit - p) + pwlen;
+			p = hit + pwlen;
+		}
+		fwrite(p, 1, len, stderr);
+		fputs(p + len < eol ? "...\n" : "\n", stderr);
+	}
 	fflush(stderr);
 }
 
