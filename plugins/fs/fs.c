@@ -40,6 +40,38 @@ static const struct plugin_field fs_fields[] = {
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
+/*
+ * A base_dir that does not exist yet is fine when it can be made: a restore
+ * to a new target, or a new store, creates it.  Its parent must be a
+ * writable directory.
+ */
+static int
+fs_validate_parent(const char *dir)
+{
+	char *parent = strdup(dir), *slash;
+	struct stat st;
+	int bad = 0;
+
+	if (parent == NULL)
+		return 1;
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		plugin_error("base_dir %s does not exist, and neither does its "
+		    "parent directory %s", dir, parent);
+		bad = 1;
+	} else if (access(parent, W_OK | X_OK) == -1) {
+		plugin_error("base_dir %s does not exist and cannot be created "
+		    "in %s: %s", dir, parent, strerror(errno));
+		bad = 1;
+	}
+	free(parent);
+	return bad;
+}
+
 /* Check the endpoint beyond the declared field types. */
 static int
 fs_validate(const cJSON *ep)
@@ -64,6 +96,8 @@ fs_validate(const cJSON *ep)
 	 * need to be useful: a directory we can read and write.
 	 */
 	if (stat(dir, &st) == -1) {
+		if (errno == ENOENT)
+			return bad | fs_validate_parent(dir);
 		plugin_error("base_dir %s: %s", dir, strerror(errno));
 		return 1;
 	}
@@ -248,6 +282,9 @@ fs_signals_catch(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A file-size limit (a full quota) must fail a write with EFBIG and
+	 * take the normal cleanup path, not kill us with the temp file left. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static const struct plugin_def fs_def = {

@@ -123,6 +123,13 @@ fs_store(const cJSON *ep)
 	time_t now;
 
 	fs_signals_catch();
+	/* A new store's directory is made on first use (validate allows it). */
+	if (plugin_ep_string(ep, "base_dir", NULL) != NULL &&
+	    mkdir(plugin_ep_string(ep, "base_dir", NULL), 0700) == -1 &&
+	    errno != EEXIST && errno != ENOENT) {
+		plugin_error("cannot create base_dir: %s", strerror(errno));
+		return 1;
+	}
 	if ((base = fs_store_open_base(ep)) == -1)
 		return 1;
 	now = time(NULL);

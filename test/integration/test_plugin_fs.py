@@ -235,8 +235,13 @@ def test_validate():
     assert rc != 0 and "base_dir" in err, err
     rc, _, err = plugin("validate", ep("relative/dir"))
     assert rc != 0 and "absolute" in err, err
+    # a directory that does not exist yet is fine when it can be made
+    # (a restore to a new target, a new store) ...
     rc, _, err = plugin("validate", ep(os.path.join(d, "nope")))
-    assert rc != 0 and "No such file" in err, err
+    assert rc == 0, err
+    # ... but not when its parent is missing too
+    rc, _, err = plugin("validate", ep(os.path.join(d, "nope", "deeper")))
+    assert rc != 0 and "does not exist" in err, err
     f = os.path.join(d, "file")
     open(f, "w").close()
     rc, _, err = plugin("validate", ep(f))
@@ -602,7 +607,10 @@ def test_store_keys_and_retrieve():
     assert rc != 0
     rc, out, err = plugin("retrieve", ep(store), key=keys[1])
     assert rc == 0 and out == blobs[1]
-    rc, _, err = plugin("store", ep(os.path.join(store, "missing")), data=b"x")
+    # a new store's directory is created on first use
+    rc, out, err = plugin("store", ep(os.path.join(store, "missing")), data=b"x")
+    assert rc == 0 and b"key" in out, err
+    rc, _, err = plugin("store", ep(os.path.join(store, "gone", "deeper")), data=b"x")
     assert rc != 0 and "No such file" in err, err
 
 
