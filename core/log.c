@@ -37,6 +37,9 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+static void	log_vwrite(enum log_level, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 /* Write one log line if the level is enabled. */
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)

@@ -9,13 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-/*
- * The module is compiled into this file so that libFuzzer's coverage
- * instrumentation (-fsanitize=fuzzer applies to this target's sources only)
- * reaches the parser; the copy in libshield_timespec.a is then never
- * linked, as nothing is left undefined for it.
- */
-#include "../../timespec/timespec.c"
+#include "timespec.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
