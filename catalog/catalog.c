@@ -62,8 +62,11 @@ static const char *const catalog_migrations[] = {
 	"  paused          INTEGER NOT NULL DEFAULT 0,"
 	"  name            TEXT NOT NULL,"
 	"  summary         TEXT NOT NULL DEFAULT '',"
-	"  last_scheduled  INTEGER NOT NULL DEFAULT 0"
+	"  last_scheduled  INTEGER NOT NULL DEFAULT 0,"
+	"  last_task       INTEGER"
 	");"
+	/* Lists are by name: reading this index in order needs no sort. */
+	"CREATE INDEX jobs_name ON jobs (name, uuid);"
 	"CREATE INDEX jobs_target ON jobs (target_uuid);"
 	"CREATE INDEX jobs_store ON jobs (store_uuid);"
 	"CREATE INDEX jobs_schedule ON jobs (schedule_uuid);"
@@ -111,6 +114,20 @@ static const char *const catalog_migrations[] = {
 	"CREATE INDEX tasks_job ON tasks (job_uuid, requested_at);"
 	"CREATE INDEX tasks_target ON tasks (target_uuid, requested_at);"
 	"CREATE INDEX tasks_status ON tasks (status, requested_at);"
+	/*
+	 * jobs.last_task is the rowid of the job's newest task (latest
+	 * requested_at, then latest row), kept by this trigger so that a job
+	 * list reads it with one lookup instead of searching tasks per job.
+	 * A new row has the highest rowid, so it wins unless the current
+	 * newest was requested later (a clock that stepped back).
+	 */
+	"CREATE TRIGGER tasks_newest AFTER INSERT ON tasks"
+	"  WHEN NEW.job_uuid IS NOT NULL BEGIN"
+	"  UPDATE jobs SET last_task = NEW.rowid WHERE uuid = NEW.job_uuid"
+	"    AND coalesce((SELECT k.requested_at FROM tasks k"
+	"      WHERE k.rowid = jobs.last_task), -9223372036854775808)"
+	"      <= NEW.requested_at;"
+	"  END;"
 	"CREATE TABLE users ("
 	"  uuid    TEXT PRIMARY KEY,"
 	"  name    TEXT NOT NULL UNIQUE,"
@@ -204,8 +221,24 @@ catalog_pragma(struct catalog *cat, const char *sql, const char *path,
 struct catalog *
 catalog_open(const char *path, char **errp)
 {
+	/*
+	 * WAL lets readers run beside the writer; NORMAL sync is safe with
+	 * WAL (a crash can lose the last commits, never corrupt).  The page
+	 * cache is an upper bound, only reached by large catalogs, and big
+	 * enough that listing every job does not go back to the file.
+	 */
+	static const char *const pragmas[] = {
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = NORMAL",
+		"PRAGMA cache_size = -65536",
+		"PRAGMA temp_store = MEMORY",
+	};
 	struct catalog *cat;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	size_t i;
+	/* One thread uses the connection: SQLite's own mutexes are waste. */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX;
 
 	*errp = NULL;
 	if (path == NULL || *path == '\0') {
@@ -226,10 +259,10 @@ catalog_open(const char *path, char **errp)
 	 * write lock) into an error rather than a hang.
 	 */
 	sqlite3_busy_timeout(cat->db, 200);
-	if (catalog_pragma(cat, "PRAGMA foreign_keys = ON", path, errp) != 0 ||
-	    catalog_pragma(cat, "PRAGMA journal_mode = WAL", path, errp) != 0 ||
-	    catalog_pragma(cat, "PRAGMA synchronous = NORMAL", path, errp) != 0)
-		goto fail;
+	for (i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+		if (catalog_pragma(cat, pragmas[i], path, errp) != 0)
+			goto fail;
+	}
 	if (catalog_read_version(cat, &cat->version) != 0) {
 		xasprintf(errp, "cannot read catalog %s: %s", path,
 		    sqlite3_errmsg(cat->db));
@@ -400,9 +433,15 @@ void
 cat_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
 {
 	const unsigned char *s;
+	size_t n;
 
 	s = sqlite3_column_text(st, i);
-	snprintf(buf, size, "%s", s != NULL ? (const char *)s : "");
+	n = s != NULL ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(buf, s, n);
+	buf[n] = '\0';
 }
 
 /* Steps a statement without rows and maps constraint failures. */
@@ -418,6 +457,8 @@ cat_exec(struct catalog *cat, sqlite3_stmt *st, int fkstatus)
 		status = CAT_OK;
 		break;
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
+	/* ON DELETE RESTRICT is enforced by a trigger; we define no others. */
+	case SQLITE_CONSTRAINT_TRIGGER:
 		status = fkstatus;
 		break;
 	case SQLITE_CONSTRAINT_UNIQUE:

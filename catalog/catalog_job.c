@@ -1,32 +1,29 @@
 /*
  * Jobs in the catalog.  A job row is read together with what it refers to
  * (retention, schedule, target, store) and its newest task, in one query,
- * so listing thousands of jobs costs one statement, not one per job.
+ * so listing thousands of jobs costs one statement, not one per job.  The
+ * newest task is tracked in jobs.last_task by a trigger on tasks (see the
+ * schema in catalog.c), which keeps that query to direct lookups.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog_internal.h"
 
-/*
- * The newest task is found through tasks_job (job_uuid, requested_at),
- * whose entries also carry the rowid: walking it backwards gives
- * "requested_at, then rowid" order without a sort.
- */
+/* The newest task comes through jobs.last_task, kept by a trigger. */
 #define JOB_SELECT							\
-	"SELECT j.uuid, j.name, j.summary, j.target_uuid, j.store_uuid,"	\
-	" j.schedule_uuid, j.retention_uuid, j.paused, j.last_scheduled,"	\
-	" r.name, r.expiry, s.name, s.timespec,"			\
-	" st.name, st.plugin, st.endpoint, t.name, t.plugin, t.endpoint,"	\
+	"SELECT j.uuid, j.name, j.summary, j.target_uuid,"		\
+	" j.store_uuid, j.schedule_uuid, j.retention_uuid, j.paused,"	\
+	" j.last_scheduled, r.name, r.expiry, s.name, s.timespec,"	\
+	" st.name, st.plugin, st.endpoint,"				\
+	" t.name, t.plugin, t.endpoint,"				\
 	" k.uuid, k.status, k.started_at, k.stopped_at"			\
 	" FROM jobs j"							\
 	" JOIN retention r ON r.uuid = j.retention_uuid"		\
 	" JOIN schedules s ON s.uuid = j.schedule_uuid"			\
 	" JOIN stores st ON st.uuid = j.store_uuid"			\
 	" JOIN targets t ON t.uuid = j.target_uuid"			\
-	" LEFT JOIN tasks k ON k.rowid = (SELECT l.rowid FROM tasks l"	\
-	" WHERE l.job_uuid = j.uuid"					\
-	" ORDER BY l.requested_at DESC, l.rowid DESC LIMIT 1)"
+	" LEFT JOIN tasks k ON k.rowid = j.last_task"
 
 /* Frees a job's strings. */
 void
