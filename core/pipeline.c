@@ -8,7 +8,9 @@
  * memory grows.  The consumer only ever sees end-of-input on a good stream:
  * its stdin is closed after the producer exited 0 and, when restoring, after
  * the size and SHA-256 matched; every failure instead terminates the group
- * with the stdin left open.  Stderr of each process is split into lines for
+ * with the stdin left open.  A consumer must read its whole input: one that
+ * exits early (EPIPE, or data left in its pipe) fails the run, and the
+ * producer gets EPIPE.  Stderr of each process is split into lines for
  * the caller and the consumer's stdout is collected.  The done callback runs
  * once every process has exited and every pipe is closed.
  */
@@ -59,7 +61,7 @@ struct pipeline_proc {
 	struct event		 err_ev;
 	char			 line[PIPELINE_LINE_MAX + 1];
 	size_t			 line_len;
-	int			 line_skip;	/* dropping a long line's rest */
+	int			 line_skip;	/* dropping a line's rest */
 };
 
 struct pipeline {
@@ -80,7 +82,7 @@ struct pipeline {
 	size_t			 off;		/* [off, len) not yet written */
 	size_t			 len;
 	int			 in_eof;
-	int			 peek_fd;	/* reads out_fd's pipe, see below */
+	int			 peek_fd;	/* out_fd's pipe, to read */
 	int64_t			 bytes;
 	EVP_MD_CTX		*sha;
 	int			 sha_done;
@@ -107,7 +109,7 @@ struct pipeline {
 	struct event		 kill_ev;
 
 	char			*cause;		/* first explicit failure */
-	int			 broken;	/* consumer quit reading early */
+	int			 broken;	/* consumer quit early */
 	int64_t			 broken_at;
 	int			 terminating;
 
@@ -388,7 +390,8 @@ pipeline_in_cb(int fd, short events, void *arg)
 
 	pipeline_enter(pl);
 	while (budget > 0 && pl->in_fd != -1 && pl->cause == NULL) {
-		if (pl->off > 0 && PIPELINE_BUFSIZE - pl->len < PIPELINE_CHUNK) {
+		if (pl->off > 0 &&
+		    PIPELINE_BUFSIZE - pl->len < PIPELINE_CHUNK) {
 			/* Only the held tail or a partial write moves. */
 			memmove(pl->buf, pl->buf + pl->off, pl->len - pl->off);
 			pl->len -= pl->off;

@@ -462,7 +462,10 @@ test_pipeline_loop_responsive(void **state)
 	assert_int_equal(r.bytes, 300000000);
 	print_message("max loop gap %.1f ms over %d ticks\n",
 	    t.max_gap * 1000, t.ticks);
-	assert_true(t.max_gap < 0.1);
+	/* Under valgrind everything is 50 times slower: only report. */
+	if (getenv("LD_PRELOAD") == NULL ||
+	    strstr(getenv("LD_PRELOAD"), "vgpreload") == NULL)
+		assert_true(t.max_gap < 0.1);
 	pipeline_free(r.pl);
 	rec_clear(&r);
 }
@@ -575,7 +578,8 @@ test_pipeline_long_line(void **state)
 
 	memset(&r, 0, sizeof r);
 	run_pipeline(f, NULL, sh_stage(&c, "cons",
-	    "head -c 100000 /dev/zero | tr '\\0' x >&2; printf '\\nafter\\n' >&2;"
+	    "head -c 100000 /dev/zero | tr '\\0' x >&2; "
+	    "printf '\\nafter\\n' >&2; "
 	    "head -c 8192 /dev/zero | tr '\\0' y >&2; printf '\\nend' >&2"),
 	    NULL, &r);
 	assert_null(r.failure);
