@@ -10,6 +10,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -250,13 +251,22 @@ child_close_from(int keep)
  */
 static void __attribute__((noreturn))
 child_exec(const struct child_spec *spec, pid_t pgid, int src[3], int errfd,
-    char **envp)
+    char **envp, pid_t parent)
 {
 	struct sigaction sa;
 	sigset_t none;
 	int i, e;
 
 	setpgid(0, pgid);
+	/*
+	 * If the daemon dies (even by SIGKILL), its plugins are stopped
+	 * rather than left to stream on unsupervised.  SIGTERM, not SIGKILL,
+	 * so that a store can remove its partial blob (the protocol asks
+	 * plugins to clean up on TERM).  A parent already gone before this
+	 * point is caught by the getppid() check.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
+		_exit(127);
 
 	/*
 	 * Ignored signals stay ignored across exec (the daemon ignores
@@ -337,7 +347,7 @@ child_spawn(struct child_set *set, struct child_spec *spec, child_exit_cb cb,
 	const char *what = NULL;
 	sigset_t all, old;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, self;
 
 	*errp = NULL;
 	c = xcalloc(1, sizeof *c);
@@ -372,10 +382,11 @@ child_spawn(struct child_set *set, struct child_spec *spec, child_exit_cb cb,
 	/* No signal handler may run in the child before it is reset. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
+	self = getpid();
 	pid = fork();
 	if (pid == 0) {
 		close(errp_fd[0]);
-		child_exec(spec, spec->pgid, src, errp_fd[1], envp);
+		child_exec(spec, spec->pgid, src, errp_fd[1], envp, self);
 	}
 	e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +171,19 @@ fs_store(const cJSON *ep)
 		goto fail;
 	}
 	fd = -1;
+	/*
+	 * Announce the key before committing it.  If the daemon died, its
+	 * end of our stdin closed (an EOF that is not the end of the
+	 * archive) and so did its end of our stdout: the write fails and
+	 * nothing is stored.  If the key goes out but the rename then fails,
+	 * we exit non-zero and the daemon purges that key.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	plugin_print_key(key);
+	if (fflush(stdout) != 0 || fs_interrupted) {
+		plugin_error("the caller went away; %s not stored", key);
+		goto fail;
+	}
 	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == -1 &&
 	    (errno != EINVAL || renameat(dfd, tmp, dfd, name) == -1)) {
 		plugin_error("rename to %s: %s", key, strerror(errno));
@@ -181,7 +195,6 @@ fs_store(const cJSON *ep)
 		unlinkat(dfd, name, 0);
 		goto out;
 	}
-	plugin_print_key(key);
 	rc = 0;
 	goto out;
 fail:
