@@ -235,19 +235,21 @@ catalog_open(const char *path, char **errp)
 		"PRAGMA temp_store = MEMORY",
 	};
 	struct catalog *cat;
+	char *err = NULL;
 	size_t i;
 	/* One thread uses the connection: SQLite's own mutexes are waste. */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX;
 
-	*errp = NULL;
-	if (path == NULL || *path == '\0') {
-		*errp = xstrdup("no catalog path given");
-		return NULL;
-	}
+	if (errp != NULL)
+		*errp = NULL;
 	cat = xcalloc(1, sizeof *cat);
+	if (path == NULL || *path == '\0') {
+		err = xstrdup("no catalog path given");
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &cat->db, flags, NULL) != SQLITE_OK) {
-		xasprintf(errp, "cannot open catalog %s: %s", path,
+		xasprintf(&err, "cannot open catalog %s: %s", path,
 		    cat->db != NULL ? sqlite3_errmsg(cat->db) :
 		    "out of memory");
 		goto fail;
@@ -260,28 +262,35 @@ catalog_open(const char *path, char **errp)
 	 */
 	sqlite3_busy_timeout(cat->db, 200);
 	for (i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
-		if (catalog_pragma(cat, pragmas[i], path, errp) != 0)
+		if (catalog_pragma(cat, pragmas[i], path, &err) != 0)
 			goto fail;
 	}
 	if (catalog_read_version(cat, &cat->version) != 0) {
-		xasprintf(errp, "cannot read catalog %s: %s", path,
+		xasprintf(&err, "cannot read catalog %s: %s", path,
 		    sqlite3_errmsg(cat->db));
 		goto fail;
 	}
-	if (cat->version > CATALOG_VERSION) {
-		xasprintf(errp, "catalog %s has schema version %d, newer than "
-		    "the %d this shieldd knows; upgrade shieldd", path,
-		    cat->version, CATALOG_VERSION);
-		goto fail;
-	}
-	while (cat->version < CATALOG_VERSION) {
-		if (catalog_migrate_step(cat, cat->version, errp) != 0)
+	/* Checked each step: another process may migrate meanwhile. */
+	while (cat->version != CATALOG_VERSION) {
+		if (cat->version > CATALOG_VERSION) {
+			xasprintf(&err, "catalog %s has schema version %d, "
+			    "newer than the %d this shieldd knows; upgrade "
+			    "shieldd", path, cat->version, CATALOG_VERSION);
+			goto fail;
+		}
+		if (catalog_migrate_step(cat, cat->version, &err) != 0)
 			goto fail;
 	}
 	return cat;
 
 fail:
 	catalog_free(cat);
+	if (errp != NULL)
+		*errp = err;
+	else {
+		log_warn("%s", err);
+		free(err);
+	}
 	return NULL;
 }
 

@@ -295,8 +295,15 @@ test_catalog_open_errors(void **state)
 	assert_null(catalog_open("/nonexistent-shield-dir/x/catalog.db",
 	    &err));
 	assert_non_null(err);
+	assert_non_null(strstr(err, "/nonexistent-shield-dir/x/catalog.db"));
 	free(err);
 	err = NULL;
+	assert_null(catalog_open("", &err));
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	/* Without errp the message is logged instead. */
+	assert_null(catalog_open("/nonexistent-shield-dir/y.db", NULL));
 
 	snprintf(path, sizeof path, "%s/garbage.db", fx->dir);
 	fp = fopen(path, "w");
