@@ -139,6 +139,12 @@ class Env:
         self.secrets = [s for s in secrets if s]
         self.d.start()
         self.d.login()
+        # Validation uses the plugins' cached info; the daemon reads it in
+        # the background after starting.  Until then an endpoint is created
+        # unvalidated, so wait for the list first.
+        want = {"fs", "postgres", "mysql", "redis", "rabbitmq"}
+        wait_for("the plugin list", lambda: want <= {
+            p.get("plugin") for p in self.d.api("GET", "/v1/plugins")}, timeout=20)
         self.store = self.d.create("stores", {
             "name": "store", "plugin": "fs",
             "endpoint": json.dumps({"base_dir": self.store_dir})})
