@@ -3,6 +3,7 @@
  * be filtered, annotated, restored (to their own target or another) and
  * deleted; deleting removes the blob from the store through a purge task.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,7 +188,7 @@ archives_restore(struct api_req *r)
 	const char *target = NULL, *owner;
 	char *err = NULL;
 	int bad, rc, status = 0;
-	id_buf id;
+	id_buf id, lower;
 
 	owner = api_task_owner(r, &bad);
 	if (bad || api_body_string(r, "target", &target) != 0)
@@ -195,6 +196,11 @@ archives_restore(struct api_req *r)
 	if (target != NULL && !id_valid(target)) {
 		api_error(r, 400, "target must be a uuid");
 		return;
+	}
+	if (target != NULL) {
+		snprintf(lower, sizeof lower, "%s", target);
+		id_lower(lower);
+		target = lower;
 	}
 	rc = supervisor_restore(r->d->sup, r->params[0], target, owner, id,
 	    &status, &err);

@@ -188,6 +188,7 @@ jobs_body(struct api_req *r, struct cat_job *j, int update)
 		    jobs_ref_exists(r, refs[i], v) != 0)
 			return -1;
 		snprintf(dst[i], sizeof(id_buf), "%s", v);
+		id_lower(dst[i]);
 	}
 	j->name = (char *)name;
 	j->summary = (char *)(summary != NULL ? summary : "");

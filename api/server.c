@@ -541,9 +541,13 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		    "an API token");
 		return;
 	}
-	if (strstr(rt->pattern, ":uuid") != NULL && !id_valid(r->params[0])) {
-		api_error(r, 404, "not a valid uuid: %.64s", r->params[0]);
-		return;
+	if (strstr(rt->pattern, ":uuid") != NULL) {
+		if (!id_valid(r->params[0])) {
+			api_error(r, 404, "not a valid uuid: %.64s",
+			    r->params[0]);
+			return;
+		}
+		id_lower(r->param_buf[0]);
 	}
 	if (api_read_body(r, rt) != 0)
 		return;

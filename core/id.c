@@ -34,3 +34,11 @@ id_valid(const char *s)
 	}
 	return 1;
 }
+
+/* Fold a UUID to the lowercase form the catalog stores. */
+void
+id_lower(char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}

@@ -236,6 +236,8 @@ def test_jobs_crud_and_keys():
     body = {"name": "renamed", "summary": "s", "target": t, "store": s, "schedule": sc, "retention": r}
     assert D.api("PUT", "/v1/job/" + j, body) == {"ok": "updated"}
     assert D.api("GET", "/v1/job/" + j)["name"] == "renamed"
+    # uuids are accepted in any case
+    assert D.api("GET", "/v1/job/" + j.upper())["uuid"] == j
     assert D.api("DELETE", "/v1/job/" + j) == {"ok": "deleted"}
     err(D.request("GET", "/v1/job/" + j), 404)
 

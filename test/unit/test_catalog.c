@@ -1653,24 +1653,10 @@ now_seconds(void)
 }
 
 /*
- * Whether timing bounds apply: not under valgrind (which preloads its
- * vgpreload libraries) or when SHIELD_TEST_NO_TIMING is set.
- */
-static int
-timing_checked(void)
-{
-	const char *preload = getenv("LD_PRELOAD");
-
-	if (getenv("SHIELD_TEST_NO_TIMING") != NULL)
-		return 0;
-	return preload == NULL || strstr(preload, "vgpreload") == NULL;
-}
-
-/*
  * Listing many jobs is one query: 1,000 jobs through the API functions,
  * then 100,000 (inserted in bulk through a second connection), each with
- * tasks, must list quickly.  The bounds are loose enough for sanitizer
- * builds and a busy machine.
+ * tasks, list completely and in order.  The time is printed, not asserted:
+ * speed is the benchmark's business (test/bench).
  */
 static void
 test_catalog_jobs_many(void **state)
@@ -1702,8 +1688,7 @@ test_catalog_jobs_many(void **state)
 	assert_string_equal(list[999].last_task_uuid, task);
 	assert_string_equal(list[1].last_task_uuid, "");
 	cat_jobs_free(list, n);
-	if (timing_checked())
-		assert_true(dt < 0.5);
+	print_message("catalog_jobs: 1,000 jobs in %.3f s\n", dt);
 
 	/* 99,000 more jobs and a task for each, in one transaction. */
 	if (asprintf(&sql,
@@ -1732,8 +1717,6 @@ test_catalog_jobs_many(void **state)
 	assert_string_equal(list[99999].target_name, "target-a");
 	cat_jobs_free(list, n);
 	print_message("catalog_jobs: 100,000 jobs in %.3f s\n", dt);
-	if (timing_checked())
-		assert_true(dt < 5.0);
 
 	f.paused = 1;
 	assert_int_equal(catalog_jobs(fx->cat, &f, &list, &n), CAT_OK);
