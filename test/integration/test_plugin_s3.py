@@ -9,6 +9,7 @@ a multipart upload), purge, and validate.  The secret key must never show up
 on the plugin's stderr.
 """
 import hashlib
+import http.server
 import json
 import os
 import random
@@ -220,6 +221,7 @@ def test_300mb_in_60_parts():
     key = json.loads(out)["key"]
     # One 5 MiB part in memory, not the stream (ru_maxrss is in KiB; the
     # sanitizer build needs some room of its own).
+    print("     store of 300 MiB: peak RSS %d MiB" % (usage.ru_maxrss // 1024))
     assert usage.ru_maxrss < 200 * 1024, usage.ru_maxrss
     assert etag(key).endswith("-60"), etag(key)
 
@@ -352,6 +354,120 @@ def test_gateway_killed_during_multipart():
     assert list_uploads(prefix) == [], list_uploads(prefix)
 
 
+class FakeS3(http.server.ThreadingHTTPServer):
+    """A deliberately faulty S3 (no signature checks) for failures a real
+    gateway will not produce on demand.  `faults` holds what to break:
+    "short-head" (HEAD reports one byte less than stored), "complete-error"
+    (CompleteMultipartUpload answers 200 with an <Error>), "flaky" (the
+    first PUT gets a 503)."""
+
+    def __init__(self, faults):
+        super().__init__(("127.0.0.1", 0), FakeS3Handler)
+        self.faults = set(faults)
+        self.objects = {}
+        self.parts = {}
+        self.log = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def endpoint(self):
+        return endpoint(s3_host="127.0.0.1", s3_port=self.server_address[1],
+                        access_key_id="AKFAKE", bucket="fake")
+
+
+class FakeS3Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # answers Expect: 100-continue
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def route(self):
+        path, _, query = self.path.partition("?")
+        q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        srv = self.server
+        srv.log.append((self.command, path, query))
+        if self.command == "POST" and "uploads" in q:
+            return self.reply(200, b"<InitiateMultipartUploadResult>"
+                              b"<UploadId>u1</UploadId>"
+                              b"</InitiateMultipartUploadResult>")
+        if self.command == "PUT" and "partNumber" in q:
+            srv.parts[int(q["partNumber"])] = body
+            return self.reply(200, headers=[("ETag", '"p%s"' %
+                                              q["partNumber"])])
+        if self.command == "POST" and "uploadId" in q:
+            if "complete-error" in srv.faults:
+                return self.reply(200, b"<Error><Code>InvalidPart</Code>"
+                                  b"<Message>One or more of the parts "
+                                  b"could not be found</Message></Error>")
+            srv.objects[path] = b"".join(srv.parts[k]
+                                         for k in sorted(srv.parts))
+            return self.reply(200, b"<CompleteMultipartUploadResult>"
+                              b"<ETag></ETag>"
+                              b"</CompleteMultipartUploadResult>")
+        if self.command == "DELETE":
+            srv.objects.pop(path, None)
+            return self.reply(204)
+        if self.command == "PUT":
+            if "flaky" in srv.faults:
+                srv.faults.discard("flaky")
+                return self.reply(503, b"<Error><Code>SlowDown</Code>"
+                                  b"<Message>Reduce your request rate."
+                                  b"</Message></Error>")
+            srv.objects[path] = body
+            return self.reply(200, headers=[("ETag", '"x"')])
+        if self.command == "HEAD" and path in srv.objects:
+            size = len(srv.objects[path])
+            if "short-head" in srv.faults:
+                size -= 1
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            return None
+        return self.reply(404, b"<Error><Code>NoSuchKey</Code></Error>")
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = route
+
+
+def test_size_mismatch_fails_and_deletes():
+    with FakeS3(["short-head"]) as srv:
+        for size in (100, PART + 100):
+            rc, out, err = plugin("store", srv.endpoint(), data=b"z" * size)
+            assert rc != 0 and out == b"", (rc, out)
+            assert "were read" in err, err
+            assert srv.objects == {}, "the wrong object was kept"
+        srv.shutdown()
+
+
+def test_complete_error_in_200_fails_and_aborts():
+    with FakeS3(["complete-error"]) as srv:
+        rc, out, err = plugin("store", srv.endpoint(), data=b"z" * PART * 2)
+        assert rc != 0 and out == b"", (rc, out)
+        assert "InvalidPart" in err, err
+        assert ("DELETE" in [c for c, _, q in srv.log if "uploadId" in q]), \
+            srv.log
+        assert srv.objects == {}
+        srv.shutdown()
+
+
+def test_retry_after_503():
+    with FakeS3(["flaky"]) as srv:
+        rc, out, err = plugin("store", srv.endpoint(), data=b"retry me")
+        assert rc == 0, err
+        assert "SlowDown" in err and "trying again" in err, err
+        assert list(srv.objects.values()) == [b"retry me"]
+        srv.shutdown()
+
+
 def read_env(d):
     env = {}
     with open(os.path.join(d, "env")) as f:
@@ -411,6 +527,9 @@ def main():
              test_part_boundaries, test_virtual_host_round_trip,
              test_300mb_in_60_parts, test_wrong_secret, test_missing_bucket,
              test_retrieve_missing_key, test_purge_twice,
+             test_size_mismatch_fails_and_deletes,
+             test_complete_error_in_200_fails_and_aborts,
+             test_retry_after_503,
              test_gateway_killed_during_multipart, test_validate])
     finally:
         services.stop("s3", ENV)
