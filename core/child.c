@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -246,6 +247,26 @@ child_close_from(int keep)
 }
 
 /*
+ * glibc keeps two real-time signals (32, 33) for itself and refuses to
+ * change them through sigaction(); if our own parent left them ignored, the
+ * plugin would inherit that.  Reset them with the system call itself (a
+ * zeroed kernel sigaction is SIG_DFL, no flags, empty mask).
+ */
+static void
+child_signal_default_raw(int sig)
+{
+	struct {
+		void		*handler;
+		unsigned long	 flags;
+		void		*restorer;
+		unsigned long	 mask;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
+}
+
+/*
  * In the child after fork(): become the process it is meant to be, or
  * report errno through errfd and exit.  Only system calls from here on.
  */
@@ -277,8 +298,10 @@ child_exec(const struct child_spec *spec, pid_t pgid, int src[3], int errfd,
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (i = 1; i < NSIG; i++)
-		sigaction(i, &sa, NULL);
+	for (i = 1; i < NSIG; i++) {
+		if (sigaction(i, &sa, NULL) == -1 && i < SIGRTMIN)
+			child_signal_default_raw(i);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
