@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -40,6 +43,9 @@
 #define S3_BODY_MAX		(1024 * 1024)
 /* A stalled transfer (under 1 byte/s for this long) is a timeout. */
 #define S3_STALL_SECONDS	120L
+
+/* Set by SIGTERM or SIGINT: the task was canceled. */
+static volatile sig_atomic_t s3_stop;
 
 /* A growable byte buffer. */
 struct s3_buf {
@@ -59,7 +65,7 @@ struct s3 {
 	int			 verify_tls;
 	uint64_t		 part_size;
 	long			 connect_timeout;	/* seconds */
-	long			 max_time;		/* seconds, 0 = none */
+	long			 max_time;	/* seconds, 0: none */
 };
 
 /* One request, retried as a whole, and what came back for it. */
@@ -73,6 +79,7 @@ struct s3_req {
 	const char	*content_type;
 	int		 to_stdout;	/* a 2xx body goes to fd 1 */
 	unsigned	 tries;
+	int		 finish;	/* run even after a cancel */
 	char		 sha256[65];
 
 	CURL		*curl;
@@ -87,7 +94,7 @@ struct s3_req {
 	char		 message[512];
 
 	uint64_t	 out_done;	/* bytes written to stdout so far */
-	uint64_t	 out_start;	/* where this try's 206 body begins */
+	uint64_t	 out_start;	/* where a 206 body begins */
 	uint64_t	 out_recv;	/* body bytes received in this try */
 	int		 out_errno;	/* a failed write to stdout */
 };
@@ -229,6 +236,8 @@ s3_why(const struct s3 *s, const struct s3_req *r, char *buf, size_t len)
 	if (r->out_errno != 0)
 		snprintf(buf, len, "writing standard output: %s",
 		    strerror(r->out_errno));
+	else if (r->cc == CURLE_ABORTED_BY_CALLBACK)
+		snprintf(buf, len, "canceled");
 	else if (r->cc != CURLE_OK)
 		snprintf(buf, len, "%s", r->curlerr[0] != '\0' ?
 		    r->curlerr : curl_easy_strerror(r->cc));
@@ -365,6 +374,16 @@ s3_seek_cb(void *arg, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* Stop a transfer when the task is canceled, unless it must finish. */
+static int
+s3_progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct s3_req *r = arg;
+
+	return s3_stop && !r->finish;
+}
+
 /* 1 for transport failures that another try may cure. */
 static int
 s3_curl_retryable(CURLcode cc)
@@ -447,6 +466,9 @@ s3_attempt(struct s3 *s, struct s3_req *r)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, s3_progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
 	if (strcmp(r->method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else if (strcmp(r->method, "PUT") == 0) {
@@ -491,7 +513,7 @@ s3_sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (!s3_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
@@ -511,7 +533,8 @@ s3_request(struct s3 *s, struct s3_req *r)
 		s3_attempt(s, r);
 		if (s3_req_ok(r))
 			return 0;
-		if (r->out_errno != 0 || attempt >= r->tries)
+		if (r->out_errno != 0 || attempt >= r->tries ||
+		    (s3_stop && !r->finish))
 			return -1;
 		if (r->cc != CURLE_OK ? !s3_curl_retryable(r->cc) :
 		    !s3util_http_retryable(r->status, r->code))
@@ -567,6 +590,7 @@ static int
 s3_config(struct s3 *s, const cJSON *ep)
 {
 	const char *region, *host, *psize, *why;
+	struct in_addr in4;
 	long long port;
 	int bad = 0;
 
@@ -597,6 +621,11 @@ s3_config(struct s3 *s, const cJSON *ep)
 		bad = 1;
 	}
 	s->addr.host = host;
+	if (!s->addr.path_style && inet_pton(AF_INET, host, &in4) == 1) {
+		plugin_error("s3_host is an IP address: set path_style to "
+		    "true, the bucket cannot go in front of it");
+		bad = 1;
+	}
 	port = plugin_ep_int(ep, "s3_port", 0);
 	if (port < 0 || port > 65535) {
 		plugin_error("s3_port must be between 1 and 65535");
@@ -667,10 +696,13 @@ s3_read_full(int fd, char *buf, size_t len)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !s3_stop)
 				continue;
-			plugin_error("reading standard input: %s",
-			    strerror(errno));
+			if (s3_stop)
+				plugin_error("canceled");
+			else
+				plugin_error("reading standard input: %s",
+				    strerror(errno));
 			return -1;
 		}
 		got += (size_t)n;
@@ -825,6 +857,10 @@ s3_mp_abort(struct s3 *s, const char *key, const char *id)
 	}
 	free(q);
 	r.tries = S3_ABORT_TRIES;
+	r.finish = 1;
+	/* Canceled: the supervisor will not wait long for us. */
+	if (s3_stop)
+		r.tries = 2;
 	if (s3_request(s, &r) == 0 || r.status == 404)
 		plugin_info("aborted the multipart upload of %s", key);
 	else {
@@ -846,6 +882,9 @@ s3_delete(struct s3 *s, const char *key, const char *what)
 
 	if (s3_req_init(s, &r, "DELETE", what, key, NULL) != 0)
 		return -1;
+	r.finish = 1;
+	if (s3_stop)
+		r.tries = 2;
 	if (s3_request(s, &r) != 0 && r.status != 404) {
 		s3_req_report(s, &r);
 		rc = -1;
@@ -966,6 +1005,29 @@ s3_verify(struct s3 *s, const char *key, uint64_t total)
 	return rc;
 }
 
+/* Note a cancel; what is running stops and cleans up. */
+static void
+s3_stop_handler(int sig)
+{
+	s3_stop = 1;
+}
+
+/*
+ * Catch SIGTERM and SIGINT so that a canceled upload is aborted rather than
+ * left in the bucket.  No SA_RESTART: a blocking read of stdin returns.
+ */
+static void
+s3_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = s3_stop_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
 /* store: upload stdin under a new key and print it. */
 static int
 s3_store(const cJSON *ep)
@@ -985,6 +1047,7 @@ s3_store(const cJSON *ep)
 		plugin_error("prefix is too long");
 		goto out;
 	}
+	s3_catch_signals();
 	if (s3_upload(&s, key, &total) != 0 || s3_verify(&s, key, total) != 0)
 		goto out;
 	plugin_print_key(key);

@@ -28,7 +28,8 @@ struct s3util_addr {
 	const char	*host;
 	unsigned	 port;		/* 0: the scheme's default */
 	const char	*bucket;
-	int		 path_style;	/* host/bucket/key, else bucket.host/key */
+	/* HOST/BUCKET/KEY when set, else BUCKET.HOST/KEY */
+	int		 path_style;
 };
 
 /*
@@ -77,8 +78,8 @@ const char	*s3util_bucket_check(const char *, int path_style);
  * the five predefined entities decoded and truncated to fit.  0 when found,
  * -1 otherwise (out is then "").
  */
-int		 s3util_xml_value(const char *body, size_t len, const char *tag,
-		    char *out, size_t outlen);
+int		 s3util_xml_value(const char *body, size_t len,
+		    const char *tag, char *out, size_t outlen);
 
 /*
  * If the body is an S3 <Error> document, copy its Code and Message and

@@ -159,7 +159,8 @@ test_s3util_url_virtual_host(void **state)
 	    "/shield/2024/02/29/x");
 	free(u);
 	u = s3util_url(&a, NULL, NULL);
-	assert_string_equal(u, "https://my-backups.s3.eu-west-1.amazonaws.com/");
+	assert_string_equal(u,
+	    "https://my-backups.s3.eu-west-1.amazonaws.com/");
 	free(u);
 	a.use_ssl = 0;
 	a.host = "localhost";

@@ -468,6 +468,36 @@ def test_retry_after_503():
         srv.shutdown()
 
 
+def test_canceled_upload_is_aborted():
+    # SIGTERM is how a task is canceled: the upload must not be left
+    # behind, and the plugin must go quickly.
+    ep = endpoint()
+    p = subprocess.Popen([S3, "store", "--endpoint", json.dumps(ep)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        for chunk in prng_chunks(12 * MIB, 9):
+            p.stdin.write(chunk)
+        p.stdin.flush()
+        deadline = time.time() + 30
+        while not list_uploads(ep["prefix"]):
+            assert time.time() < deadline, "no upload started"
+            time.sleep(0.05)
+        t0 = time.time()
+        p.terminate()
+        out, err = p.communicate(timeout=30)
+    except BaseException:
+        p.kill()
+        raise
+    err = err.decode("utf-8", "replace")
+    check_stderr(err)
+    assert time.time() - t0 < 5, time.time() - t0
+    assert p.returncode != 0 and out == b"", (p.returncode, out, err)
+    assert "aborted the multipart upload" in err, err
+    assert list_keys(ep["prefix"]) == []
+    assert list_uploads(ep["prefix"]) == []
+
+
 def read_env(d):
     env = {}
     with open(os.path.join(d, "env")) as f:
@@ -495,9 +525,12 @@ def test_validate():
     assert "access_key_id is required" in err, err
     rc, _, err = plugin("validate", endpoint(s3_host="http://example.com"))
     assert rc != 0 and "s3_host must be a bare host name" in err, err
+    rc, _, err = plugin("validate", endpoint(path_style=False))
+    assert rc != 0 and "s3_host is an IP address" in err, err
     rc, _, err = plugin("validate", endpoint(bucket="Not_DNS",
-                                             path_style=False))
-    assert rc != 0 and "path_style" in err, err
+                                             path_style=False,
+                                             s3_host="localhost"))
+    assert rc != 0 and "lowercase" in err and "path_style" in err, err
     rc, _, err = plugin("validate", endpoint(secret_access_key="z" * 40))
     assert rc != 0 and "SignatureDoesNotMatch" in err, err
     assert "z" * 40 not in err
@@ -530,6 +563,7 @@ def main():
              test_size_mismatch_fails_and_deletes,
              test_complete_error_in_200_fails_and_aborts,
              test_retry_after_503,
+             test_canceled_upload_is_aborted,
              test_gateway_killed_during_multipart, test_validate])
     finally:
         services.stop("s3", ENV)
