@@ -63,7 +63,7 @@ export function fmtRelative(s, now = Date.now()) {
   const secs = Math.round((d.getTime() - now) / 1000);
   const a = Math.abs(secs);
   let v;
-  if (a < 45) return secs >= 0 ? 'in a few seconds' : 'just now';
+  if (a < 45) return secs > 5 ? 'in a few seconds' : 'just now';
   if (a < 3600) v = `${Math.round(a / 60)} min`;
   else if (a < 86400) v = `${Math.round(a / 3600)} h`;
   else v = `${Math.round(a / 86400)} d`;
@@ -291,6 +291,14 @@ export function checkboxRow({ label, control, help, id }) {
     h('p', { class: 'field-error' }));
   row.setError = (msg) => setText(row.lastChild, msg || '');
   return row;
+}
+
+// Put a control and its companions (a button, a unit) side by side in place.
+export function wrapControl(control, ...extra) {
+  const w = h('div', { class: 'with-button' });
+  control.replaceWith(w);
+  w.append(control, ...extra);
+  return w;
 }
 
 // The box under a form listing what the API said was wrong.

@@ -2,7 +2,7 @@
 import { get, post, put, del } from '../lib/api.js';
 import {
   h, clear, setText, liveTable, fieldRow, formErrorBox, select, confirmDialog, fmtTime,
-  fmtRelative, fmtPeriod,
+  fmtRelative, fmtPeriod, wrapControl,
 } from '../lib/dom.js';
 import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine, section, plural,
@@ -104,7 +104,7 @@ function timespecPreview(input) {
   const state = h('p', { class: 'preview-state' });
   const canon = h('p', { class: 'preview-canonical' });
   const runs = h('div', { class: 'preview-runs' });
-  box.append(state, canon, runs);
+  box.append(canon, state, runs);
   let seq = 0;
   let timer = null;
   const show = (s, cls) => {
@@ -180,7 +180,7 @@ export async function form(ctx, kind, id) {
     unitSel.addEventListener('change', upd);
     upd();
     specRow = fieldRow({ label: 'Keep archives for', control: amount, required: true });
-    amount.replaceWith(h('div', { class: 'with-button' }, amount, unitSel));
+    wrapControl(amount, unitSel);
     specRow.insertBefore(secs, specRow.lastChild);
     rows.push(specRow);
     read = () => ({ expires: Math.round(+amount.value * +unitSel.value) });

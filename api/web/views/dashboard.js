@@ -41,7 +41,8 @@ export async function render(ctx) {
       },
       {
         label: 'Took', class: 'num',
-        cell: (j) => h('span', null, j.last_run ? fmtDuration(between(j.last_run, j.last_run_stopped)) : '—'),
+        cell: (j) => h('span', null, !j.last_run ? '—' : j.last_run_stopped ?
+          fmtDuration(between(j.last_run, j.last_run_stopped)) : `${fmtDuration(between(j.last_run))} so far`),
       },
       { label: 'Size', class: 'num', cell: (j) => h('span', null, j._last && j._last.bytes != null ? fmtBytes(j._last.bytes) : '—') },
       {
@@ -58,10 +59,15 @@ export async function render(ctx) {
       { label: 'Task', cell: (t) => h('a', { href: `#/tasks/${t.uuid}` }, `${t.type} ${short(t.uuid)}`) },
       { label: 'For', cell: (t) => h('span', null, taskSubject(t, names)) },
       { label: 'Status', cell: (t) => badge(t.status) },
-      { label: 'Running for', class: 'num', cell: (t) => h('span', null, t.started_at ? fmtDuration(between(t.started_at)) : 'waiting') },
+      {
+        label: 'Running for', class: 'num',
+        cell: (t) => h('span', null, t.started_at ? fmtDuration(between(t.started_at)) : 'waiting'),
+        update: (el, t) => setText(el, t.started_at ? fmtDuration(between(t.started_at)) : 'waiting'),
+      },
       {
         label: 'Progress', class: 'num',
         cell: (t) => h('span', { class: 'progress-bytes' }, `${fmtBytes(t.bytes || 0)} so far`),
+        update: (el, t) => setText(el, `${fmtBytes(t.bytes || 0)} so far`),
       },
       {
         label: 'Actions', class: 'actions-cell',

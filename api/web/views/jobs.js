@@ -8,8 +8,8 @@ import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine, section, plural, short,
 } from '../lib/ui.js';
 
+// The outcome of a job's last run (running while one is under way).
 export function jobState(j) {
-  if (j.paused) return 'paused';
   return j.last_task_status || j.last_status || 'never';
 }
 
@@ -134,7 +134,8 @@ export async function view(ctx, id) {
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/jobs' }, '← All jobs')),
     section('Details', detailsList([
       ['Summary', job.summary || '—'],
-      ['State', h('span', { class: 'stack' }, badge(jobState(job)), job.paused ? 'not scheduled while paused' : '')],
+      ['State', job.paused ? h('span', { class: 'stack' }, badge('paused'), 'not run on schedule while paused') : 'active, runs on schedule'],
+      ['Last result', badge(jobState(job))],
       ['Target', h('a', { href: `#/targets/${job.target_uuid}` }, `${job.target_name} (${job.target_plugin})`)],
       ['Store', h('a', { href: `#/stores/${job.store_uuid}` }, `${job.store_name} (${job.store_plugin})`)],
       ['Schedule', h('span', null, h('a', { href: `#/schedules/${job.schedule_uuid}` }, job.schedule_name), ' — ', h('code', null, job.schedule))],

@@ -3,7 +3,7 @@
 import { get, post, put, del } from '../lib/api.js';
 import {
   h, clear, setText, liveTable, fieldRow, checkboxRow, formErrorBox, select, confirmDialog,
-  parseEndpoint, endpointSummary, uid,
+  parseEndpoint, endpointSummary, uid, wrapControl,
 } from '../lib/dom.js';
 import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine,
@@ -170,7 +170,7 @@ function buildField(f, value) {
       toggle.textContent = show ? 'Hide' : 'Show';
     });
     row = fieldRow({ label: f.name, control, help, required: !!f.required, id });
-    control.replaceWith(h('div', { class: 'with-button' }, control, toggle));
+    wrapControl(control, toggle);
   } else {
     row = fieldRow({ label: f.name, control, help: type === 'list' ? `${help} One per line or comma-separated.`.trim() : help, required: !!f.required, id });
   }

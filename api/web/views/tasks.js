@@ -151,7 +151,8 @@ export async function view(ctx, id) {
     if (!t.archive_uuid && !archiveSlot.firstChild) archiveSlot.append('—');
     if (t.error) {
       errBox.hidden = false;
-      setText(errBox, `Error: ${t.error}`);
+      errBox.className = t.status === 'canceled' ? 'task-error task-error-canceled' : 'task-error';
+      setText(errBox, t.status === 'canceled' ? `Canceled: ${t.error}` : `Error: ${t.error}`);
     }
     if ((t.log || '') !== shownLog) {
       const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;

@@ -1,0 +1,526 @@
+// Browser tests of the SHIELD web UI: the real shieldd on 127.0.0.1, driven
+// through Debian's Chromium with playwright-core.  Steps run in order and
+// build on each other; the script prints "N passed, N failed".
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SRC = path.resolve(process.env.SHIELD_SRC || path.join(here, '../..'));
+const BUILD = path.resolve(process.env.SHIELD_BUILD || path.join(SRC, 'build'));
+const PLUGINS = path.resolve(process.env.SHIELD_PLUGINS || path.join(BUILD, 'plugins', 'bin'));
+const SHIELDD = path.join(BUILD, 'core', 'shieldd');
+const SHOTS = path.join(BUILD, 'ui-screenshots');
+const PASSWORD = 'correct horse battery staple';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const XSS_NAME = '<script>alert(1)</script>';
+const XSS_NOTE = '<img src=x onerror=alert(document.domain)> keep <b>this</b>';
+
+// ---- plumbing -----------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function writeTree(dir, files) {
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content);
+  }
+}
+
+function readTree(dir) {
+  const out = {};
+  const walk = (d, prefix) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), rel);
+      else out[rel] = fs.readFileSync(path.join(d, e.name), 'utf8');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shield-ui.'));
+const S = { tmp, dialogs: [], pageErrors: [] };
+let daemon = null;
+let browser = null;
+
+async function startDaemon() {
+  const pdir = path.join(tmp, 'plugins');
+  fs.mkdirSync(pdir);
+  fs.copyFileSync(path.join(PLUGINS, 'fs'), path.join(pdir, 'fs'));
+  fs.copyFileSync(path.join(SRC, 'test', 'plugins', 'slow'), path.join(pdir, 'slow'));
+  fs.chmodSync(path.join(pdir, 'fs'), 0o755);
+  fs.chmodSync(path.join(pdir, 'slow'), 0o755);
+  S.port = await freePort();
+  S.url = `http://127.0.0.1:${S.port}`;
+  S.logPath = path.join(tmp, 'shieldd.log');
+  const log = fs.openSync(S.logPath, 'a');
+  daemon = spawn(SHIELDD, ['--listen', `127.0.0.1:${S.port}`, '--db', path.join(tmp, 'shield.db'),
+    '--plugins', pdir, '--web', path.join(SRC, 'api', 'web'), '--log-level', 'debug'], {
+    env: { ...process.env, SHIELD_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', log, log],
+  });
+  S.exit = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    if (daemon.exitCode !== null) throw new Error(`shieldd exited ${daemon.exitCode}:\n${fs.readFileSync(S.logPath, 'utf8')}`);
+    try {
+      const r = await fetch(`${S.url}/v1/ping`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('shieldd did not answer within 20 s');
+    await sleep(50);
+  }
+  const r = await fetch(`${S.url}/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  S.token = (await r.json()).token;
+}
+
+async function apiCall(method, p, body) {
+  const r = await fetch(S.url + p, {
+    method, headers: { Authorization: `Bearer ${S.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await r.json();
+  if (!r.ok) throw new Error(`${method} ${p} -> ${r.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+async function newPage(context) {
+  const page = await context.newPage();
+  page.on('dialog', async (d) => {
+    S.dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => S.pageErrors.push(e.message));
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+async function shot(page, name, opts = {}) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, ...opts });
+}
+
+async function login(page, password = PASSWORD) {
+  await page.locator('.login-form input[name="username"]').fill('admin');
+  await page.locator('.login-form input[name="password"]').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+const uuidFromUrl = (page, kind) => {
+  const m = new RegExp(`#/${kind}/([0-9a-f-]{36})`).exec(page.url());
+  assert.ok(m, `expected a ${kind} page, at ${page.url()}`);
+  return m[1];
+};
+
+async function waitHash(page, re) {
+  await page.waitForFunction((src) => new RegExp(src).test(location.hash), re.source);
+}
+
+// Follow a link of the main navigation.
+async function nav(page, name) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+}
+
+// Fill a target/store form: name, plugin, then the plugin's fields.
+async function fillSystemForm(page, { name, plugin, fields, summary }) {
+  await page.locator('form input[name="name"]').fill(name);
+  if (summary) await page.locator('form input[name="summary"]').fill(summary);
+  await page.locator('form select[name="plugin"]').selectOption(plugin);
+  for (const [k, v] of Object.entries(fields)) await page.getByLabel(k, { exact: false }).first().fill(v);
+}
+
+// ---- the steps ------------------------------------------------------------------
+
+const steps = [];
+const step = (name, fn) => steps.push({ name, fn });
+
+step('login: a wrong password is refused in words, the right one opens the dashboard', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/`);
+  await page.getByRole('heading', { name: 'Log in to SHIELD' }).waitFor();
+  await login(page, 'not the password');
+  await page.locator('#login-error').filter({ hasText: 'Wrong username or password' }).waitFor();
+  await shot(page, '01-login-wrong-password');
+  await login(page);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.locator('#dash-summary').filter({ hasText: 'SHIELD' }).waitFor();
+  await page.locator('.username').filter({ hasText: 'admin' }).waitFor();
+});
+
+step('validation: a relative base_dir shows the plugin\'s reasons next to the form', async () => {
+  const { page } = S;
+  await nav(page, 'Targets');
+  await page.getByRole('link', { name: 'New target' }).click();
+  await fillSystemForm(page, { name: 'bad', plugin: 'fs', fields: { base_dir: 'relative/dir' } });
+  // password-less plugin: the form still marks required fields
+  assert.equal(await page.locator('#' + await page.getByLabel('base_dir').getAttribute('id')).getAttribute('aria-required'), 'true');
+  await page.getByRole('button', { name: 'Create target' }).click();
+  const box = page.locator('form .form-error');
+  await box.filter({ hasText: 'absolute' }).waitFor();
+  assert.match(await box.innerText(), /Could not create the target/);
+  assert.match(await box.locator('ul.reasons').innerText(), /base_dir/);
+  // the reason is also attached to the field it names
+  await page.locator('.field-error').filter({ hasText: 'absolute' }).first().waitFor();
+  assert.equal(await page.getByLabel('base_dir').getAttribute('aria-invalid'), 'true');
+  assert.match(page.url(), /#\/targets\/new$/);
+  await shot(page, '02-target-validation-error');
+});
+
+step('create a target, a store, a schedule (with live preview), a retention policy and a job', async () => {
+  const { page } = S;
+  S.src = path.join(tmp, 'data');
+  S.storeDir = path.join(tmp, 'store');
+  fs.mkdirSync(S.storeDir);
+  S.original = { 'a.txt': 'alpha\n', 'sub/b.txt': 'bravo\n', 'sub/deep/c.txt': 'charlie\n' };
+  writeTree(S.src, S.original);
+
+  await page.goto(`${S.url}/#/targets/new`);
+  await fillSystemForm(page, { name: 'docs', plugin: 'fs', summary: 'project documents', fields: { base_dir: S.src } });
+  await page.getByRole('button', { name: 'Create target' }).click();
+  await waitHash(page, /^#\/targets\/[0-9a-f-]{36}$/);
+  S.target = uuidFromUrl(page, 'targets');
+  await page.getByRole('heading', { name: 'docs' }).waitFor();
+  await page.locator('.details').filter({ hasText: S.src }).waitFor();
+
+  await nav(page, 'Stores');
+  await page.getByRole('link', { name: 'New store' }).click();
+  await fillSystemForm(page, { name: 'local disk', plugin: 'fs', fields: { base_dir: S.storeDir } });
+  await page.getByRole('button', { name: 'Create store' }).click();
+  await waitHash(page, /^#\/stores\/[0-9a-f-]{36}$/);
+  S.store = uuidFromUrl(page, 'stores');
+
+  await nav(page, 'Schedules');
+  await page.getByRole('link', { name: 'New schedule' }).click();
+  const when = page.getByLabel('When');
+  await when.pressSequentially('dialy at 4am', { delay: 15 });
+  const preview = page.locator('#timespec-preview');
+  await preview.locator('.status-error').filter({ hasText: /dialy/ }).waitFor();
+  assert.equal(await when.getAttribute('aria-invalid'), 'true');
+  await when.fill('');
+  await when.pressSequentially('daily at 4am', { delay: 15 });
+  await preview.filter({ hasText: 'Canonical form: daily at 04:00' }).waitFor();
+  assert.equal(await preview.locator('.next-runs li').count(), 5);
+  assert.match(await preview.locator('.next-runs li').first().innerText(), /\d{4}-\d{2}-\d{2} 04:00:00/);
+  await page.locator('form input[name="name"]').fill('nightly');
+  await shot(page, '03-schedule-preview');
+  await page.getByRole('button', { name: 'Create schedule' }).click();
+  await waitHash(page, /^#\/schedules\/[0-9a-f-]{36}$/);
+  S.schedule = uuidFromUrl(page, 'schedules');
+
+  await nav(page, 'Retention');
+  await page.getByRole('link', { name: 'New retention policy' }).click();
+  await page.locator('form input[name="name"]').fill('two weeks');
+  await page.getByLabel('Keep archives for').fill('14');
+  await page.locator('form select[name="unit"]').selectOption({ label: 'days' });
+  await page.getByRole('button', { name: 'Create retention policy' }).click();
+  await waitHash(page, /^#\/retention\/[0-9a-f-]{36}$/);
+  S.retention = uuidFromUrl(page, 'retention');
+  await page.locator('.details').filter({ hasText: '1209600 seconds' }).waitFor();
+
+  await nav(page, 'Jobs');
+  await page.getByRole('link', { name: 'New job' }).click();
+  await page.locator('form input[name="name"]').fill('docs nightly');
+  await page.locator('form select[name="target"]').selectOption({ label: 'docs' });
+  await page.locator('form select[name="store"]').selectOption({ label: 'local disk' });
+  await page.locator('form select[name="schedule"]').selectOption({ label: 'nightly' });
+  await page.locator('form select[name="retention"]').selectOption({ label: 'two weeks' });
+  await page.getByRole('button', { name: 'Create job' }).click();
+  await waitHash(page, /^#\/jobs\/[0-9a-f-]{36}$/);
+  S.job = uuidFromUrl(page, 'jobs');
+  const job = await apiCall('GET', `/v1/job/${S.job}`);
+  assert.equal(job.target_uuid, S.target);
+  assert.equal(job.store_uuid, S.store);
+  assert.equal(job.schedule, 'daily 4am'.replace('4am', 'at 4am'));
+  assert.equal(job.expiry, 14 * 86400);
+});
+
+step('jobs: pause and unpause from the list', async () => {
+  const { page } = S;
+  await nav(page, 'Jobs');
+  const row = page.locator('table.data tbody tr').filter({ hasText: 'docs nightly' });
+  await row.getByRole('button', { name: 'Pause job docs nightly' }).click();
+  await row.getByRole('button', { name: 'Unpause job docs nightly' }).waitFor();
+  assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).paused, true);
+  await page.locator('form.filters select').last().selectOption({ label: 'Paused' });
+  await page.locator('table.data tbody tr').filter({ hasText: 'docs nightly' }).waitFor();
+  await row.getByRole('button', { name: 'Unpause job docs nightly' }).click();
+  await page.locator('table.data tbody tr.empty').filter({ hasText: 'No jobs match' }).waitFor();
+  assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).paused, false);
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await row.getByRole('button', { name: 'Pause job docs nightly' }).waitFor();
+  await shot(page, '04-jobs');
+});
+
+step('run the job now and follow its task to the end', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/#/jobs/${S.job}`);
+  await page.getByRole('button', { name: 'Run job docs nightly now' }).click();
+  await page.getByRole('link', { name: 'Follow the task' }).click();
+  await waitHash(page, /^#\/tasks\/[0-9a-f-]{36}$/);
+  S.backupTask = uuidFromUrl(page, 'tasks');
+  await page.locator('.follow').filter({ hasText: 'The task has ended: done.' }).waitFor({ timeout: 60000 });
+  await page.getByRole('log').filter({ hasText: 'backup done' }).waitFor();
+  assert.notEqual((await page.locator('#task-bytes').innerText()).trim(), '0 B');
+  await shot(page, '05-task-done');
+});
+
+step('dashboard: the job shows its last run, size and next run; store usage', async () => {
+  const { page } = S;
+  await nav(page, 'Dashboard');
+  const row = page.locator('table.data tbody tr').filter({ hasText: 'docs nightly' });
+  await row.locator('.badge-done').waitFor();
+  await row.locator('td[data-label="Size"]').filter({ hasText: /\d+(\.\d)? (B|KiB)/ }).waitFor();
+  assert.match(await row.locator('td[data-label="Next run"]').innerText(), /\d{4}-\d{2}-\d{2} /);
+  await page.locator('table.data tbody tr').filter({ hasText: 'local disk' }).locator('td[data-label="Archives"]')
+    .filter({ hasText: '1' }).waitFor();
+  await shot(page, '06-dashboard');
+});
+
+step('archives: find the archive and give it a note with markup (shown as text)', async () => {
+  const { page } = S;
+  await nav(page, 'Archives');
+  await page.locator('form.filters select').first().selectOption({ label: 'docs' });
+  await waitHash(page, new RegExp(`target=${S.target}`));
+  const today = new Date().toISOString().slice(0, 10);
+  const rows = page.locator('table.data tbody tr:not(.empty)');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1);
+  // a date range that excludes it leaves nothing
+  await page.getByLabel('Taken before').fill('2001-01-01');
+  await page.getByLabel('Taken before').dispatchEvent('change');
+  await page.locator('table.data tbody tr.empty').waitFor();
+  await page.getByLabel('Taken before').fill('');
+  await page.getByLabel('Taken after').fill(today);
+  await page.getByLabel('Taken after').dispatchEvent('change');
+  await rows.first().waitFor();
+  await rows.first().getByRole('link').click();
+  await waitHash(page, /^#\/archives\/[0-9a-f-]{36}$/);
+  S.archive = uuidFromUrl(page, 'archives');
+  await page.getByRole('textbox', { name: 'Notes' }).fill(XSS_NOTE);
+  await page.getByRole('button', { name: 'Save notes' }).click();
+  await page.locator('.saved').filter({ hasText: 'Notes saved.' }).waitFor();
+  assert.equal((await apiCall('GET', `/v1/archive/${S.archive}`)).notes, XSS_NOTE);
+  await page.goto(`${S.url}/#/archives?target=${S.target}`);
+  const cell = page.locator('.notes-cell').first();
+  await cell.filter({ hasText: '<img src=x onerror=' }).waitFor();
+  assert.equal(await cell.innerText(), XSS_NOTE);
+  assert.equal(await page.locator('main img, main b').count(), 0);
+  await shot(page, '07-archives');
+});
+
+step('restore: confirmation names the target; the files come back on disk', async () => {
+  const { page } = S;
+  fs.writeFileSync(path.join(S.src, 'a.txt'), 'changed after the backup\n');
+  fs.rmSync(path.join(S.src, 'sub', 'deep'), { recursive: true });
+  fs.writeFileSync(path.join(S.src, 'new.txt'), 'not in the archive\n');
+  assert.notDeepEqual(readTree(S.src), S.original);
+  await page.goto(`${S.url}/#/archives/${S.archive}`);
+  await page.getByLabel('Restore onto').selectOption(S.target);
+  await page.getByRole('button', { name: 'Restore…' }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.waitFor();
+  const text = await dlg.innerText();
+  assert.match(text, /Overwrite “docs”\?/);
+  assert.match(text, /overwrite the current data/);
+  assert.ok(text.includes(S.src), 'the dialog names the directory that is overwritten');
+  await shot(page, '08-restore-confirm', { fullPage: false });
+  // Cancel first: nothing happens
+  await dlg.getByRole('button', { name: 'Cancel' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  assert.ok(readTree(S.src)['new.txt']);
+  await page.getByRole('button', { name: 'Restore…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Overwrite docs and restore' }).click();
+  await waitHash(page, /^#\/tasks\/[0-9a-f-]{36}$/);
+  await page.locator('.follow').filter({ hasText: 'The task has ended: done.' }).waitFor({ timeout: 60000 });
+  assert.deepEqual(readTree(S.src), S.original);
+});
+
+step('cancel: a slow backup shows live progress and ends canceled from the UI', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/#/targets/new`);
+  await fillSystemForm(page, { name: 'slow source', plugin: 'slow', fields: { seconds: '60' } });
+  await page.getByRole('button', { name: 'Create target' }).click();
+  await waitHash(page, /^#\/targets\/[0-9a-f-]{36}$/);
+  const slowTarget = uuidFromUrl(page, 'targets');
+  S.slowJob = (await apiCall('POST', '/v1/jobs', {
+    name: 'slow job', target: slowTarget, store: S.store, schedule: S.schedule, retention: S.retention, paused: true,
+  })).uuid;
+  await nav(page, 'Dashboard');
+  await page.locator('table.data tbody tr').filter({ hasText: 'slow job' })
+    .getByRole('button', { name: 'Run job slow job now' }).click();
+  // live progress on the dashboard: the byte count grows in place
+  const prog = page.locator('.progress-bytes').first();
+  await prog.filter({ hasText: /[1-9][\d.]* (B|KiB)/ }).waitFor({ timeout: 20000 });
+  const first = await prog.innerText();
+  const handle = await prog.elementHandle();
+  await page.waitForFunction(([el, t]) => el.isConnected && el.textContent !== t, [handle, first], { timeout: 15000 });
+  await shot(page, '09-dashboard-running');
+  await page.locator('table.data tbody tr').filter({ hasText: 'slow job' }).first().waitFor();
+  await page.locator('td[data-label="Task"] a').first().click();
+  await waitHash(page, /^#\/tasks\/[0-9a-f-]{36}$/);
+  const task = uuidFromUrl(page, 'tasks');
+  await page.locator('.follow.live').waitFor();
+  await page.getByRole('button', { name: /^Cancel backup task/ }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel task' }).click();
+  await page.locator('.follow').filter({ hasText: 'The task has ended: canceled.' }).waitFor({ timeout: 30000 });
+  assert.equal((await apiCall('GET', `/v1/task/${task}`)).status, 'canceled');
+  await shot(page, '10-task-canceled');
+  await nav(page, 'Tasks');
+  await page.getByLabel('Status').selectOption('canceled');
+  await page.locator('table.data tbody tr').filter({ hasText: task.slice(0, 8) }).waitFor();
+  assert.equal(await page.locator('table.data tbody tr:not(.empty)').count(), 1);
+  await shot(page, '11-tasks-canceled-filter');
+});
+
+step('XSS: a target named <script> renders as text everywhere', async () => {
+  const { page } = S;
+  const dir = path.join(tmp, 'xss');
+  fs.mkdirSync(dir);
+  await page.goto(`${S.url}/#/targets/new`);
+  await fillSystemForm(page, { name: XSS_NAME, plugin: 'fs', summary: '<b>bold?</b>', fields: { base_dir: dir } });
+  await page.getByRole('button', { name: 'Create target' }).click();
+  await waitHash(page, /^#\/targets\/[0-9a-f-]{36}$/);
+  assert.equal(await page.locator('h1').innerText(), XSS_NAME);
+  await page.locator('.flash').filter({ hasText: XSS_NAME }).waitFor();
+  await nav(page, 'Targets');
+  await page.getByRole('link', { name: XSS_NAME }).waitFor();
+  await page.goto(`${S.url}/#/jobs`);
+  await page.getByLabel('Target').locator('option', { hasText: XSS_NAME }).waitFor({ state: 'attached' });
+  await page.goto(`${S.url}/#/targets`);
+  await page.getByRole('link', { name: XSS_NAME }).waitFor();
+  assert.equal(await page.locator('main script, main b').count(), 0);
+  assert.equal(await page.locator('script').count(), 1, 'only the app module script');
+  await sleep(300);
+  assert.deepEqual(S.dialogs, [], 'no alert/confirm dialog may fire');
+  await shot(page, '12-targets-xss');
+});
+
+step('phone-sized screen: no horizontal overflow', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true,
+    storageState: await S.context.storageState() });
+  const page = await newPage(ctx);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  for (const [hash, name, ready] of [
+    ['#/', 'dashboard', 'table.data tbody tr:not(.empty)'],
+    ['#/jobs', 'jobs', 'table.data tbody tr:not(.empty)'],
+    ['#/archives', 'archives', 'table.data tbody tr:not(.empty)'],
+    ['#/tasks', 'tasks', 'table.data tbody tr:not(.empty)'],
+    [`#/tasks/${S.backupTask}`, 'task', '.log'],
+    ['#/targets/new', 'target-form', 'form'],
+  ]) {
+    await page.goto(`${S.url}/${hash}`);
+    await page.locator(ready).first().waitFor();
+    await sleep(200);
+    assert.ok(await overflow() <= 0, `${hash} overflows horizontally by ${await overflow()} px`);
+    if (['dashboard', 'archives', 'task'].includes(name)) await shot(page, `13-phone-${name}`);
+  }
+  await ctx.close();
+});
+
+step('session: a session ended on the server sends the UI back to login with a message', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/#/`);
+  await page.locator('#dash-summary').filter({ hasText: 'SHIELD' }).waitFor();
+  const cookies = await S.context.cookies(S.url);
+  const c = cookies.find((x) => x.name === 'shield_session');
+  assert.ok(c && c.httpOnly, 'login sets an HttpOnly session cookie');
+  const r = await fetch(`${S.url}/v1/auth/logout`, { method: 'POST', headers: { Cookie: `shield_session=${c.value}` } });
+  assert.equal(r.status, 200);
+  // the dashboard's next poll is refused: the login form comes back, explained
+  await page.locator('#login-notice').filter({ hasText: 'session has expired' }).waitFor({ timeout: 10000 });
+  await shot(page, '14-session-expired');
+  await login(page);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#login-notice').filter({ hasText: 'You have logged out.' }).waitFor();
+  const me = await page.evaluate(async () => (await fetch('/v1/auth/me')).status);
+  assert.equal(me, 401);
+});
+
+step('keyboard: the login form and navigation work without a mouse', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/`);
+  await page.locator('.login-form input[name="password"]').focus();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.textContent === 'Archives');
+  }
+  assert.ok(reached, 'Tab reaches the Archives link');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Archives' }).waitFor();
+  assert.deepEqual(S.pageErrors, [], 'no uncaught script errors');
+});
+
+// ---- run ------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+const t0 = Date.now();
+try {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await startDaemon();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  S.context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  S.page = await newPage(S.context);
+  for (const s of steps) {
+    const t = Date.now();
+    try {
+      await s.fn();
+      passed++;
+      console.log(`ok   ${s.name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${s.name} (${((Date.now() - t) / 1000).toFixed(1)}s)\n${e.stack || e}`);
+      await shot(S.page, `fail-${passed + failed}`).catch(() => {});
+    }
+  }
+} catch (e) {
+  failed++;
+  console.log(`FAIL setup\n${e.stack || e}`);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    const timer = setTimeout(() => daemon.kill('SIGKILL'), 30000);
+    const { code, signal } = await S.exit;
+    clearTimeout(timer);
+    if (code !== 0) {
+      failed++;
+      console.log(`FAIL shieldd exited with ${code ?? signal} after SIGTERM`);
+    } else {
+      console.log('ok   shieldd stopped cleanly on SIGTERM');
+    }
+  }
+  if (failed) console.log(`---- shieldd log (tail) ----\n${fs.existsSync(S.logPath || '') ? fs.readFileSync(S.logPath, 'utf8').slice(-6000) : ''}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`screenshots in ${SHOTS}`);
+  console.log(`${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  process.exitCode = failed ? 1 : 0;
+}
