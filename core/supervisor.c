@@ -88,6 +88,8 @@ struct supervisor {
 static const char *const sup_op_names[] = { "backup", "restore", "purge" };
 
 static void	sup_kick(struct supervisor *);
+static void	sup_vsay(struct sup_run *, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
 
 /* Seconds since t0 on the monotonic clock. */
 static double
@@ -120,6 +122,20 @@ sup_log_line(struct sup_run *run, struct evbuffer *to, const char *who,
 	free(copy);
 }
 
+/* Format a daemon line into the debug log, and the task log when wanted. */
+static void
+sup_vsay(struct sup_run *run, int to_log, const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	if (to_log)
+		sup_log_line(run, run->log, "shieldd", msg);
+	sup_log_line(run, run->debug, "shieldd", msg);
+	free(msg);
+}
+
 /* A line from the daemon itself, to the task log. */
 static void
 sup_say(struct sup_run *run, const char *fmt, ...)
@@ -128,17 +144,10 @@ static void
 sup_say(struct sup_run *run, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	sup_vsay(run, 1, fmt, ap);
 	va_end(ap);
-	if (msg == NULL)
-		return;
-	sup_log_line(run, run->log, "shieldd", msg);
-	sup_log_line(run, run->debug, "shieldd", msg);
-	free(msg);
 }
 
 /* A debug-only line. */
@@ -149,16 +158,10 @@ static void
 sup_debug(struct sup_run *run, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	sup_vsay(run, 0, fmt, ap);
 	va_end(ap);
-	if (msg == NULL)
-		return;
-	sup_log_line(run, run->debug, "shieldd", msg);
-	free(msg);
 }
 
 /* Move buffered log text into the catalog. */
