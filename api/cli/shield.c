@@ -1,48 +1,78 @@
 /*
  * shield: the command-line client of SHIELD.  main() reads the global
- * options (--url, --token, --json), then finds the command phrase ("timespec",
- * later "list jobs", "run job", ...) in a table and hands the remaining
- * arguments to its handler, in the way of OpenSMTPD's smtpctl.  The handlers
- * live in cmd_*.c; this file only dispatches and prints help.
+ * options (--url, --token, --json, ...) and the saved login, then finds the
+ * command phrase ("timespec", "list jobs", "run job", ...) in the tables the
+ * cmd_*.c files export and hands the remaining arguments to its handler, in
+ * the way of OpenSMTPD's smtpctl.  Plural and alternative nouns ("targets",
+ * "retention policies", "policy") are folded to one canonical word before
+ * the lookup, so each command is listed once.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "config.h"
+#include "http.h"
+
+/* The canonical words of a command line, with where each ends in argv. */
+#define CLI_WORDS_MAX	3
+struct cli_words {
+	const char	*word[CLI_WORDS_MAX];
+	int		 end[CLI_WORDS_MAX];	/* argv index of its last part */
+	int		 n;
+};
 
 struct cli_options cli_opts;
 
-struct cli_command {
-	const char	*phrase;	/* words separated by single spaces */
-	int		(*run)(int, char **);
-	void		(*help)(void);
-	const char	*synopsis;
-	const char	*summary;
-};
-
 static int	cmd_help(int, char **);
 
-static const struct cli_command cli_commands[] = {
+static const struct cli_command cli_base_commands[] = {
 	{ "timespec", cmd_timespec, cmd_timespec_usage,
 	  "timespec SPEC [--from TIME] [--count N]",
-	  "show a schedule's canonical form and next run times (offline)" },
+	  "show a schedule's canonical form and next run times (offline)",
+	  NULL },
 	{ "help", cmd_help, NULL, "help [COMMAND]",
-	  "show this help, or the help of one command" },
+	  "show the overall help, or the help of one command",
+	  "Examples:\n"
+	  "  $ shield help\n"
+	  "  $ shield help create target\n"
+	  "  $ shield help list retention policies\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
-#define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+/* Every table, in the order the overall help lists them. */
+static const struct cli_command *const cli_tables[] = {
+	cmd_auth_commands,
+	cmd_status_commands,
+	cmd_job_commands,
+	cmd_target_commands,
+	cmd_store_commands,
+	cmd_schedule_commands,
+	cmd_retention_commands,
+	cmd_archive_commands,
+	cmd_task_commands,
+	cmd_plugin_commands,
+	cli_base_commands,
+};
+
+#define CLI_NTABLES (sizeof cli_tables / sizeof cli_tables[0])
+
+/* The command being run, for its --help. */
+static const struct cli_command *cli_current;
 
 /* Print an error line on stderr, as JSON under --json. */
 void
 cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	char msg[1024];
+	char msg[2048];
 	cJSON *o;
 	char *s;
 
@@ -65,36 +95,136 @@ cli_error(const char *fmt, ...)
 	cJSON_Delete(o);
 }
 
+/* Print an informational line on stderr unless -q or --json. */
+void
+cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli_opts.quiet || cli_opts.json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The options every command takes, for the help of each. */
+static const char cli_common_help[] =
+"Common options (also accepted before the command):\n"
+"  --json         print the API's JSON on stdout; errors as JSON on stderr\n"
+"  -q, --quiet    print only uuids (of what is listed, created or started)\n"
+"  --debug        show each HTTP request and answer on stderr\n"
+"  -h, --help     show this help\n";
+
+/* Print the help of one command. */
+static void
+cli_command_print(const struct cli_command *c)
+{
+	if (c->usage != NULL) {
+		c->usage();
+		return;
+	}
+	printf("usage: shield %s\n\n%c%s.\n", c->synopsis,
+	    c->summary[0] - 'a' + 'A', c->summary + 1);
+	if (c->help != NULL)
+		printf("\n%s", c->help);
+	printf("\n%s", cli_common_help);
+}
+
+/* Print the help of the command being run. */
+void
+cli_command_usage(void)
+{
+	if (cli_current != NULL)
+		cli_command_print(cli_current);
+}
+
 /* Print the overall usage on f. */
 static void
 cli_usage(FILE *f)
 {
+	const struct cli_command *c;
 	size_t i;
 
 	fprintf(f,
-	    "usage: shield [--url URL] [--token TOKEN] [--json] COMMAND "
-	    "[ARGS...]\n"
-	    "       shield --help | --version\n"
-	    "\n"
-	    "The command-line client of SHIELD, the backup/restore daemon.\n"
-	    "\n"
-	    "Global options:\n"
-	    "  --url URL      shieldd to talk to (default: $SHIELD_URL)\n"
-	    "  --token TOKEN  API token (default: $SHIELD_TOKEN)\n"
-	    "  --json         machine-readable JSON on stdout, errors as "
-	    "JSON on stderr\n"
-	    "  -h, --help     show this help\n"
-	    "  -V, --version  show the version\n"
-	    "\n"
-	    "Commands:\n");
-	for (i = 0; i < CLI_NCOMMANDS; i++)
-		fprintf(f, "  %s\n      %s\n", cli_commands[i].synopsis,
-		    cli_commands[i].summary);
+"usage: shield [--url URL] [--token TOKEN] [--json] [-q] [-k] [--debug]\n"
+"              COMMAND [ARGS...]\n"
+"       shield --help | --version\n"
+"\n"
+"The command-line client of SHIELD, the backup/restore daemon.  It talks to\n"
+"shieldd's HTTP API; start with 'shield login --url URL'.  Objects (jobs,\n"
+"targets, stores, schedules, retention policies, archives, tasks) can be\n"
+"named by uuid, by a unique uuid prefix, or by their unique name.\n"
+"\n"
+"Global options:\n"
+"  --url URL      shieldd to talk to (default: $SHIELD_URL, then the URL\n"
+"                 saved by shield login)\n"
+"  --token TOKEN  API token (default: $SHIELD_TOKEN, then the saved one)\n"
+"  --json         machine-readable JSON on stdout, errors as JSON on stderr\n"
+"  -q, --quiet    print only uuids, or nothing\n"
+"  -k, --insecure do not verify shieldd's TLS certificate\n"
+"  --debug        show the HTTP requests and answers on stderr\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version\n"
+"\n"
+"Commands:\n");
+	for (i = 0; i < CLI_NTABLES; i++)
+		for (c = cli_tables[i]; c->phrase != NULL; c++)
+			fprintf(f, "  %s\n      %s\n", c->synopsis, c->summary);
 	fprintf(f,
-	    "\n"
-	    "Run 'shield help COMMAND' or 'shield COMMAND --help' for the "
-	    "details of one.\n"
-	    "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
+"\n"
+"Nouns may be singular or plural (job or jobs); \"retention policy\",\n"
+"\"retention policies\", \"retention\" and \"policy\" are the same.\n"
+"\n"
+"Environment:\n"
+"  SHIELD_URL, SHIELD_TOKEN  override the saved login\n"
+"  SHIELD_CONFIG             the config file (default ~/.shield/config)\n"
+"  VISUAL, EDITOR            the editor of the edit commands (default vi)\n"
+"  NO_COLOR                  never use colour\n"
+"\n"
+"Run 'shield help COMMAND' or 'shield COMMAND --help' for the details of\n"
+"one, for example 'shield help create target'.\n"
+"Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
+}
+
+/* The canonical form of a noun, or the word itself. */
+static const char *
+cli_noun(const char *w)
+{
+	static const char *const forms[][2] = {
+		{ "schedules", "schedule" }, { "targets", "target" },
+		{ "stores", "store" }, { "jobs", "job" },
+		{ "archives", "archive" }, { "tasks", "task" },
+		{ "plugins", "plugin" }, { "policy", "retention" },
+		{ "policies", "retention" }, { "retentions", "retention" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof forms / sizeof forms[0]; i++)
+		if (strcasecmp(w, forms[i][0]) == 0)
+			return forms[i][1];
+	return w;
+}
+
+/* Fold the leading words of argv into canonical command words. */
+static void
+cli_words_make(int argc, char **argv, struct cli_words *cw)
+{
+	int i;
+
+	cw->n = 0;
+	for (i = 0; i < argc && cw->n < CLI_WORDS_MAX; i++) {
+		if (argv[i][0] == '-')
+			break;
+		cw->word[cw->n] = cw->n == 1 ? cli_noun(argv[i]) : argv[i];
+		/* "retention policy" is one noun. */
+		if (cw->n == 1 && strcmp(cw->word[1], "retention") == 0 &&
+		    i + 1 < argc && (strcasecmp(argv[i + 1], "policy") == 0 ||
+		    strcasecmp(argv[i + 1], "policies") == 0))
+			i++;
+		cw->end[cw->n++] = i;
+	}
 }
 
 /* Count the words of a command phrase. */
@@ -110,43 +240,57 @@ cli_phrase_words(const char *phrase)
 	return n;
 }
 
-/* True if the words of phrase are argv[0..n-1]. */
+/* True if the words of phrase are the first n canonical words. */
 static int
-cli_phrase_match(const char *phrase, int argc, char **argv)
+cli_phrase_match(const char *phrase, int n, const struct cli_words *cw)
 {
 	const char *p = phrase, *sp;
 	size_t len;
 	int i;
 
-	for (i = 0; i < argc; i++) {
+	for (i = 0; i < n; i++) {
 		sp = strchr(p, ' ');
 		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		if (strlen(argv[i]) != len || strncmp(argv[i], p, len) != 0)
+		if (strlen(cw->word[i]) != len ||
+		    strncmp(cw->word[i], p, len) != 0)
 			return 0;
 		if (sp == NULL)
-			return i + 1 == cli_phrase_words(phrase);
+			return i + 1 == n;
 		p = sp + 1;
 	}
 	return 0;
 }
 
-/* Find the command with the longest phrase matching the start of argv. */
+/* Find the command with the longest phrase matching the words. */
 static const struct cli_command *
-cli_command_find(int argc, char **argv)
+cli_command_find(const struct cli_words *cw)
 {
-	const struct cli_command *best = NULL;
+	const struct cli_command *best = NULL, *c;
 	size_t i;
 	int n, bestn = 0;
 
-	for (i = 0; i < CLI_NCOMMANDS; i++) {
-		n = cli_phrase_words(cli_commands[i].phrase);
-		if (n <= argc && n > bestn &&
-		    cli_phrase_match(cli_commands[i].phrase, n, argv)) {
-			best = &cli_commands[i];
-			bestn = n;
+	for (i = 0; i < CLI_NTABLES; i++)
+		for (c = cli_tables[i]; c->phrase != NULL; c++) {
+			n = cli_phrase_words(c->phrase);
+			if (n <= cw->n && n > bestn &&
+			    cli_phrase_match(c->phrase, n, cw)) {
+				best = c;
+				bestn = n;
+			}
 		}
-	}
 	return best;
+}
+
+/* Print the error for words that name no command. */
+static void
+cli_unknown(const struct cli_words *cw)
+{
+	if (cw->n >= 2)
+		cli_error("unknown command '%s %s'; see shield --help",
+		    cw->word[0], cw->word[1]);
+	else
+		cli_error("unknown command '%s'; see shield --help",
+		    cw->n > 0 ? cw->word[0] : "");
 }
 
 /* shield help [COMMAND...]: the overall or one command's help. */
@@ -154,20 +298,78 @@ static int
 cmd_help(int argc, char **argv)
 {
 	const struct cli_command *c;
+	struct cli_words cw;
 
 	if (argc < 2) {
 		cli_usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	if ((c = cli_command_find(argc - 1, argv + 1)) == NULL) {
-		cli_error("unknown command '%s'; see shield --help", argv[1]);
+	cli_words_make(argc - 1, argv + 1, &cw);
+	if ((c = cli_command_find(&cw)) == NULL) {
+		cli_unknown(&cw);
 		return CLI_EXIT_USAGE;
 	}
-	if (c->help != NULL)
-		c->help();
-	else
-		cli_usage(stdout);
+	cli_command_print(c);
 	return CLI_EXIT_OK;
+}
+
+/* getopt_long() with the common options handled. */
+int
+cli_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	char opts[64];
+	int c;
+
+	snprintf(opts, sizeof opts, ":qh%s", shortopts);
+	opterr = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, opts, longopts, NULL);
+		switch (c) {
+		case CLI_OPT_JSON:
+			cli_opts.json = 1;
+			continue;
+		case CLI_OPT_DEBUG:
+			cli_opts.debug = 1;
+			continue;
+		case 'q':
+			cli_opts.quiet = 1;
+			continue;
+		case 'h':
+			cli_command_usage();
+			exit(CLI_EXIT_OK);
+		case ':':
+			cli_error("option %s needs a value; see shield help %s",
+			    argv[optind - 1], cli_current->phrase);
+			exit(CLI_EXIT_USAGE);
+		case '?':
+			if (optopt != 0)
+				cli_error("unknown option '-%c'; see shield "
+				    "help %s", optopt, cli_current->phrase);
+			else
+				cli_error("unknown option '%s'; see shield "
+				    "help %s", argv[optind - 1],
+				    cli_current->phrase);
+			exit(CLI_EXIT_USAGE);
+		default:
+			return c;
+		}
+	}
+}
+
+/* Demand exactly n positional arguments. */
+int
+cli_args(int argc, char **argv, int n, const char *what)
+{
+	if (argc - optind == n)
+		return 0;
+	if (argc - optind < n)
+		cli_error("missing %s; usage: shield %s", what,
+		    cli_current->synopsis);
+	else
+		cli_error("unexpected argument '%s'; usage: shield %s",
+		    argv[optind + n], cli_current->synopsis);
+	return -1;
 }
 
 /* Take the value of a global option given as "--opt VALUE" or
@@ -191,17 +393,41 @@ cli_option_value(const char *name, int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* Fill the URL and token from the environment and the saved login. */
+static int
+cli_login_defaults(struct config *cfg, const char *url, const char *token)
+{
+	const char *e;
+
+	if (config_load(cfg) != 0)
+		return -1;
+	if (url == NULL && (e = getenv("SHIELD_URL")) != NULL && *e != '\0')
+		url = e;
+	if (token == NULL && (e = getenv("SHIELD_TOKEN")) != NULL &&
+	    *e != '\0')
+		token = e;
+	/* The saved token goes only to the server it was issued by. */
+	if (token == NULL && cfg->token != NULL && (url == NULL ||
+	    (cfg->url != NULL && strcmp(url, cfg->url) == 0)))
+		token = cfg->token;
+	if (url == NULL)
+		url = cfg->url;
+	cli_opts.url = url;
+	cli_opts.token = token;
+	return 0;
+}
+
 /* Parse the global options and run the command. */
 int
 main(int argc, char **argv)
 {
 	const struct cli_command *c;
-	const char *v;
-	int i, n;
+	const char *v, *url = NULL, *token = NULL, *term;
+	struct cli_words cw;
+	struct config cfg;
+	int i, rc;
 
 	tzset();
-	cli_opts.url = getenv("SHIELD_URL");
-	cli_opts.token = getenv("SHIELD_TOKEN");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -219,12 +445,20 @@ main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--json") == 0)
 			cli_opts.json = 1;
+		else if (strcmp(argv[i], "-q") == 0 ||
+		    strcmp(argv[i], "--quiet") == 0)
+			cli_opts.quiet = 1;
+		else if (strcmp(argv[i], "-k") == 0 ||
+		    strcmp(argv[i], "--insecure") == 0)
+			cli_opts.insecure = 1;
+		else if (strcmp(argv[i], "--debug") == 0)
+			cli_opts.debug = 1;
 		else if ((v = cli_option_value("--url", argc, argv, &i)) !=
 		    NULL)
-			cli_opts.url = v;
+			url = v;
 		else if ((v = cli_option_value("--token", argc, argv, &i)) !=
 		    NULL)
-			cli_opts.token = v;
+			token = v;
 		else {
 			cli_error("unknown option '%s'; see shield --help",
 			    argv[i]);
@@ -235,11 +469,25 @@ main(int argc, char **argv)
 		cli_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if ((c = cli_command_find(argc - i, argv + i)) == NULL) {
-		cli_error("unknown command '%s'; see shield --help", argv[i]);
+	term = getenv("TERM");
+	cli_opts.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
+	cli_words_make(argc - i, argv + i, &cw);
+	if ((c = cli_command_find(&cw)) == NULL) {
+		cli_unknown(&cw);
 		return CLI_EXIT_USAGE;
 	}
+	cli_current = c;
+	if (c->run != cmd_timespec && c->run != cmd_help &&
+	    cli_login_defaults(&cfg, url, token) != 0)
+		return CLI_EXIT_FAIL;
+	else if (c->run == cmd_timespec || c->run == cmd_help)
+		memset(&cfg, 0, sizeof cfg);
 	/* The handler sees the last word of its phrase as argv[0]. */
-	n = cli_phrase_words(c->phrase);
-	return c->run(argc - i - n + 1, argv + i + n - 1);
+	i += cw.end[cli_phrase_words(c->phrase) - 1];
+	rc = c->run(argc - i, argv + i);
+	fflush(stdout);
+	http_cleanup();
+	config_clear(&cfg);
+	return rc;
 }
