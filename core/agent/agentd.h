@@ -20,7 +20,7 @@ struct agentd_config {
 	char	*plugins;		/* plugin directory */
 	char	*cert;			/* the agent's certificate chain */
 	char	*key;			/* and its private key */
-	char	*ca;			/* CA(s) that sign client certificates */
+	char	*ca;			/* CA(s) of client certificates */
 	char	**authorized;		/* client fingerprints, or NULL */
 	int	 max_requests;
 	int	 request_timeout;	/* seconds, 0 = none */

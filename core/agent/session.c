@@ -44,14 +44,14 @@
 #include "xmalloc.h"
 
 #define SESSION_HELLO_TIMEOUT	30		/* handshake + request line */
-#define SESSION_LINGER		30		/* waiting for the caller to close */
+#define SESSION_LINGER		30		/* for the caller to close */
 #define SESSION_GRACE_MS	5000		/* SIGTERM to SIGKILL */
 #define SESSION_OUT_HIGH	(1024 * 1024)	/* pause the plugin's stdout */
 #define SESSION_OUT_LOW		(256 * 1024)	/* resume it */
 #define SESSION_IN_HIGH		(1024 * 1024)	/* pause the network */
 #define SESSION_READ		(64 * 1024)	/* one read of stdout */
-#define SESSION_LINE_MAX	8192		/* longer stderr lines are cut */
-#define SESSION_SPARE		16		/* handshakes beyond the limit */
+#define SESSION_LINE_MAX	8192		/* longer lines are cut */
+#define SESSION_SPARE		16		/* connections beyond it */
 
 enum session_state {
 	SESSION_HELLO,		/* TLS handshake, then the request line */

@@ -28,7 +28,7 @@ struct session_config {
 	struct event_base	*base;
 	struct child_set	*children;
 	struct plugins		*plugins;
-	SSL_CTX			*ssl_ctx;	/* server side, verifies peers */
+	SSL_CTX			*ssl_ctx;	/* server side */
 	int			 max_requests;	/* running at the same time */
 	int			 request_timeout; /* seconds, 0 = none */
 	/*

@@ -38,7 +38,7 @@
 #include "agent_proto.h"
 #include "plugin.h"
 
-#define AGENT_TIMEOUT		30		/* connect + handshake, seconds */
+#define AGENT_TIMEOUT		30		/* connect + handshake, s */
 #define AGENT_VALIDATE_TIMEOUT	10		/* the same when validating */
 #define AGENT_CHUNK		(64 * 1024)	/* stdin read per data frame */
 #define AGENT_NAME_MAX		64
@@ -557,7 +557,8 @@ agent_recv_frame(struct agent_conn *c, int wait)
 		}
 		ERR_clear_error();
 		errno = 0;
-		n = SSL_read(c->ssl, c->in + c->in_len, (int)(need - c->in_len));
+		n = SSL_read(c->ssl, c->in + c->in_len,
+		    (int)(need - c->in_len));
 		if (n > 0) {
 			c->in_len += n;
 			continue;

@@ -455,6 +455,40 @@ def test_wrong_or_missing_client_certificate_is_refused():
     assert not os.path.exists(marker), "a refused caller ran a plugin"
 
 
+def fingerprint(cert):
+    p = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"],
+                       capture_output=True, text=True, check=True)
+    return p.stdout.strip().split("=", 1)[1]
+
+
+def test_authorized_client_fingerprints():
+    marker = os.path.join(TMP, "marker-fp")
+    core_fp = fingerprint(os.path.join(KEYS, "core.crt"))
+    other_fp = fingerprint(os.path.join(OTHER, "core.crt")).replace(":", "").lower()
+    # Pinned to another certificate: ours is refused although the CA signed it.
+    a = Agent(AGENT_PLUGINS, args=["--authorized-client", other_fp]).start()
+    try:
+        rc, _, err = run_plugin("backup", endpoint("marker", {"marker": marker}, agent=a))
+        assert rc != 0, err
+        time.sleep(0.3)
+        assert "is not an authorized client" in a.read_log(), a.read_log()
+        assert "backup through" not in a.read_log()
+        assert not os.path.exists(marker)
+    finally:
+        a.stop()
+    # Pinned to ours (in openssl's colon form, among others): it runs.
+    a = Agent(AGENT_PLUGINS, args=["--authorized-client", "%s,%s" % (other_fp, core_fp)]).start()
+    try:
+        rc, _, err = run_plugin("backup", endpoint("marker", {"marker": marker}, agent=a))
+        assert rc == 0, err
+        assert os.path.exists(marker)
+    finally:
+        a.stop()
+    p = subprocess.run(Agent(AGENT_PLUGINS, args=["--authorized-client", "abc"]).argv(),
+                       capture_output=True, text=True, env=ENV, timeout=30)
+    assert p.returncode == 1 and "SHA-256 fingerprint" in p.stderr, p.stderr
+
+
 def test_plugin_names_with_slash_or_dotdot_are_refused():
     marker = os.path.join(TMP, "marker-name")
     before = AGENT.read_log()
@@ -713,6 +747,7 @@ def main():
         test_backup_and_restore_through_the_daemon,
         test_remote_failures_reach_the_task_log,
         test_wrong_or_missing_client_certificate_is_refused,
+        test_authorized_client_fingerprints,
         test_plugin_names_with_slash_or_dotdot_are_refused,
         test_request_limit,
         test_agent_killed_mid_backup_fails_the_task,
