@@ -359,7 +359,7 @@ class FakeS3(http.server.ThreadingHTTPServer):
     gateway will not produce on demand.  `faults` holds what to break:
     "short-head" (HEAD reports one byte less than stored), "complete-error"
     (CompleteMultipartUpload answers 200 with an <Error>), "flaky" (the
-    first PUT gets a 503)."""
+    first PUT gets a 503), "cut-get" (the first GET breaks off halfway)."""
 
     def __init__(self, faults):
         super().__init__(("127.0.0.1", 0), FakeS3Handler)
@@ -367,6 +367,7 @@ class FakeS3(http.server.ThreadingHTTPServer):
         self.objects = {}
         self.parts = {}
         self.log = []
+        self.ranges = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def endpoint(self):
@@ -425,6 +426,24 @@ class FakeS3Handler(http.server.BaseHTTPRequestHandler):
                                   b"</Message></Error>")
             srv.objects[path] = body
             return self.reply(200, headers=[("ETag", '"x"')])
+        if self.command == "GET" and path in srv.objects:
+            data = srv.objects[path]
+            srv.ranges.append(self.headers.get("Range"))
+            if "cut-get" in srv.faults:
+                srv.faults.discard("cut-get")
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.close_connection = True
+                return None
+            m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+            if m:
+                start = int(m.group(1))
+                return self.reply(206, data[start:], [(
+                    "Content-Range", "bytes %d-%d/%d" %
+                    (start, len(data) - 1, len(data)))])
+            return self.reply(200, data)
         if self.command == "HEAD" and path in srv.objects:
             size = len(srv.objects[path])
             if "short-head" in srv.faults:
@@ -498,6 +517,20 @@ def test_canceled_upload_is_aborted():
     assert list_uploads(ep["prefix"]) == []
 
 
+def test_retrieve_resumes_after_a_break():
+    with FakeS3(["cut-get"]) as srv:
+        data = b"".join(prng_chunks(3 * MIB + 5, 11))
+        key = store(srv.endpoint(), data)
+        rc, out, err = plugin("retrieve", srv.endpoint(), key=key)
+        assert rc == 0, err
+        assert "trying again" in err, err
+        assert out == data, (len(out), len(data))
+        # The second GET asks only for what is missing.
+        assert srv.ranges == [None, "bytes=%d-" % (len(data) // 2)], \
+            srv.ranges
+        srv.shutdown()
+
+
 def read_env(d):
     env = {}
     with open(os.path.join(d, "env")) as f:
@@ -562,7 +595,7 @@ def main():
              test_retrieve_missing_key, test_purge_twice,
              test_size_mismatch_fails_and_deletes,
              test_complete_error_in_200_fails_and_aborts,
-             test_retry_after_503,
+             test_retry_after_503, test_retrieve_resumes_after_a_break,
              test_canceled_upload_is_aborted,
              test_gateway_killed_during_multipart, test_validate])
     finally:
