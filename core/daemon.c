@@ -33,13 +33,6 @@
 
 #define SHIELDD_STOP_GRACE	10	/* seconds before a forced exit */
 
-/* Seconds since the epoch. */
-int64_t
-shieldd_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* Print usage and the flags. */
 static void
 shieldd_usage(FILE *f)

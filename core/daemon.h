@@ -47,6 +47,8 @@ struct shieldd {
 	struct event		*stop_timer;
 	int			 lock_fd;
 	int64_t			 started_at;
+	/* The clock the scheduler reads; shieldd_now, or a test's own. */
+	int64_t			(*clock)(void);
 	int			 stopping;
 	int			 exit_code;
 };

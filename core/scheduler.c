@@ -45,6 +45,13 @@ struct scheduler {
 	int			  started;
 };
 
+/* The current time, from the daemon's (injectable) clock. */
+static int64_t
+sched_now(struct scheduler *s)
+{
+	return s->d->clock != NULL ? s->d->clock() : shieldd_now();
+}
+
 /* FNV-1a of a uuid string. */
 static size_t
 sched_hash(const char *s)
@@ -198,7 +205,7 @@ sched_next(struct scheduler *s, const struct sched_job *j, int64_t t)
 static void
 sched_arm(struct scheduler *s)
 {
-	int64_t now = shieldd_now(), at = 0, delta;
+	int64_t now = sched_now(s), at = 0, delta;
 	struct timeval tv;
 
 	if (s->n > 0)
@@ -221,7 +228,7 @@ sched_skip(struct scheduler *s, const char *job_uuid)
 	struct cat_task t;
 	struct cat_job j;
 	id_buf id;
-	int64_t now = shieldd_now();
+	int64_t now = sched_now(s);
 
 	memset(&j, 0, sizeof j);
 	if (catalog_job_get(s->d->cat, job_uuid, &j) != CAT_OK)
@@ -308,12 +315,18 @@ sched_sweep(struct scheduler *s, int64_t now)
 static void
 sched_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct scheduler *s = arg;
-	struct sched_job *j;
-	int64_t now = shieldd_now(), slot;
-
 	(void)fd;
 	(void)ev;
+	scheduler_tick(arg);
+}
+
+/* Run everything due by the clock's now, then re-arm the timer. */
+void
+scheduler_tick(struct scheduler *s)
+{
+	struct sched_job *j;
+	int64_t now = sched_now(s), slot;
+
 	s->wakeups++;
 	while (s->n > 0 && s->heap[0]->next <= now) {
 		j = s->heap[0];
@@ -423,7 +436,7 @@ scheduler_reload_job(struct scheduler *s, const char *uuid)
 
 	memset(&j, 0, sizeof j);
 	if (catalog_job_get(s->d->cat, uuid, &j) == CAT_OK) {
-		sched_load(s, &j, shieldd_now(), 0);
+		sched_load(s, &j, sched_now(s), 0);
 		cat_job_clear(&j);
 	} else if ((old = sched_find(s, uuid)) != NULL)
 		sched_remove(s, old);
@@ -443,7 +456,7 @@ scheduler_reload(struct scheduler *s)
 	cat_filter_init(&f);
 	if (catalog_jobs(s->d->cat, &f, &j, &n) == CAT_OK) {
 		for (i = 0; i < n; i++)
-			sched_load(s, &j[i], shieldd_now(), 0);
+			sched_load(s, &j[i], sched_now(s), 0);
 		cat_jobs_free(j, n);
 	}
 	sched_arm(s);
@@ -464,7 +477,7 @@ scheduler_expiry_changed(struct scheduler *s)
 {
 	if (!s->started)
 		return;
-	sched_sweep(s, shieldd_now());
+	sched_sweep(s, sched_now(s));
 	sched_arm(s);
 }
 

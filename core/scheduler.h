@@ -17,6 +17,8 @@ struct scheduler	*scheduler_new(struct shieldd *);
 void			 scheduler_free(struct scheduler *);
 /* Load every job from the catalog, catch up missed runs once, arm. */
 int			 scheduler_start(struct scheduler *, int64_t now);
+/* Run what is due now (what the timer does; tests call it directly). */
+void			 scheduler_tick(struct scheduler *);
 /* Re-read one job (created, edited, paused, unpaused or deleted). */
 void			 scheduler_reload_job(struct scheduler *, const char *uuid);
 /* Re-read everything (a schedule changed). */
