@@ -87,6 +87,16 @@ fs_store_copy(int fd)
 	ssize_t n, w, off;
 
 	for (;;) {
+		/*
+		 * A TERM that arrived before this loop (while the directories
+		 * were being made and fsynced) has already run its handler:
+		 * look at the flag before blocking in read(), or we would
+		 * wait for the KILL and leave the temp file behind.
+		 */
+		if (fs_interrupted) {
+			plugin_error("reading standard input: interrupted");
+			return -1;
+		}
 		n = read(0, buf, sizeof buf);
 		if (n == 0)
 			return 0;
