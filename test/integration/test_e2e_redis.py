@@ -16,7 +16,6 @@ is all databases), so there is no wrong-database case.  No password ever
 appears in a task log, a debug log or the daemon's log.
 """
 import os
-import socket
 import sys
 import time
 
