@@ -24,6 +24,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "child.h"
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "plugins.h"
@@ -73,62 +74,11 @@ shieldd_usage(FILE *f)
 	    SHIELD_PLUGIN_DIR, SHIELD_WEB_DIR);
 }
 
-/* The directory holding this executable, for a relocatable install. */
-static char *
-shieldd_exe_dir(void)
-{
-	char buf[PATH_MAX], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	if ((slash = strrchr(buf, '/')) == NULL)
-		return NULL;
-	*slash = '\0';
-	return xstrdup(buf);
-}
-
-/* A default directory: DIR relative to the executable, else the built-in. */
-static char *
-shieldd_default_dir(const char *rel, const char *builtin)
-{
-	char *exe = shieldd_exe_dir(), *p = NULL;
-	struct stat st;
-
-	if (exe != NULL) {
-		xasprintf(&p, "%s/%s", exe, rel);
-		free(exe);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			return p;
-		free(p);
-	}
-	return xstrdup(builtin);
-}
-
-/* Parse a whole number within bounds. */
+/* Apply one option by its long name (a conf_option_fn). */
 static int
-shieldd_number(const char *name, const char *s, int lo, int hi, int *out)
+shieldd_option(void *arg, const char *name, const char *v)
 {
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < lo || n > hi) {
-		fprintf(stderr, "shieldd: %s must be a number from %d to %d, "
-		    "not '%s'\n", name, lo, hi, s);
-		return -1;
-	}
-	*out = (int)n;
-	return 0;
-}
-
-/* Apply one option by its long name. */
-static int
-shieldd_option(struct shieldd_config *c, const char *name, const char *v)
-{
+	struct shieldd_config *c = arg;
 	char **sp = NULL;
 	int lvl;
 
@@ -141,13 +91,13 @@ shieldd_option(struct shieldd_config *c, const char *name, const char *v)
 	else if (strcmp(name, "web") == 0)
 		sp = &c->web;
 	else if (strcmp(name, "workers") == 0)
-		return shieldd_number(name, v, 1, 256, &c->workers);
+		return conf_number("shieldd", name, v, 1, 256, &c->workers);
 	else if (strcmp(name, "task-timeout") == 0)
-		return shieldd_number(name, v, 0, INT_MAX, &c->task_timeout);
+		return conf_number("shieldd", name, v, 0, INT_MAX, &c->task_timeout);
 	else if (strcmp(name, "idle-timeout") == 0)
-		return shieldd_number(name, v, 0, INT_MAX, &c->idle_timeout);
+		return conf_number("shieldd", name, v, 0, INT_MAX, &c->idle_timeout);
 	else if (strcmp(name, "session-ttl") == 0)
-		return shieldd_number(name, v, 60, INT_MAX, &c->session_ttl);
+		return conf_number("shieldd", name, v, 60, INT_MAX, &c->session_ttl);
 	else if (strcmp(name, "log-level") == 0) {
 		if ((lvl = log_level_parse(v)) < 0) {
 			fprintf(stderr, "shieldd: log-level must be debug, "
@@ -163,54 +113,6 @@ shieldd_option(struct shieldd_config *c, const char *name, const char *v)
 	free(*sp);
 	*sp = xstrdup(v);
 	return 0;
-}
-
-/* Read "name = value" lines; '#' starts a comment. */
-static int
-shieldd_config_file(struct shieldd_config *c, const char *path)
-{
-	char line[4096], *p, *eq, *name, *val, *end;
-	int lineno = 0, rc = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "shieldd: cannot read config file %s: %s\n",
-		    path, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		for (end = p + strlen(p); end > p && strchr(" \t\r\n",
-		    end[-1]) != NULL; end--)
-			;
-		*end = '\0';
-		if (*p == '\0')
-			continue;
-		if ((eq = strchr(p, '=')) == NULL) {
-			fprintf(stderr, "shieldd: %s:%d: expected 'name = "
-			    "value'\n", path, lineno);
-			rc = -1;
-			break;
-		}
-		name = p;
-		for (end = eq; end > name && (end[-1] == ' ' ||
-		    end[-1] == '\t'); end--)
-			;
-		*end = '\0';
-		for (val = eq + 1; *val == ' ' || *val == '\t'; val++)
-			;
-		if (shieldd_option(c, name, val) != 0) {
-			fprintf(stderr, "shieldd: in %s line %d\n", path,
-			    lineno);
-			rc = -1;
-		}
-	}
-	fclose(f);
-	return rc;
 }
 
 /* Fill the configuration; returns 0, 1 for --help/--version, -1 on error. */
@@ -238,9 +140,9 @@ shieldd_configure(struct shieldd_config *c, int argc, char **argv)
 	memset(c, 0, sizeof *c);
 	c->listen = xstrdup("127.0.0.1:8080");
 	c->db = xstrdup("shield.db");
-	c->plugins = shieldd_default_dir("../libexec/shield/plugins",
+	c->plugins = conf_default_dir("../libexec/shield/plugins",
 	    SHIELD_PLUGIN_DIR);
-	c->web = shieldd_default_dir("../share/shield/web", SHIELD_WEB_DIR);
+	c->web = conf_default_dir("../share/shield/web", SHIELD_WEB_DIR);
 	c->workers = 4;
 	c->log_level = LOG_LEVEL_INFO;
 	c->task_timeout = 86400;
@@ -254,7 +156,8 @@ shieldd_configure(struct shieldd_config *c, int argc, char **argv)
 		if (strcmp(argv[i], "-c") == 0 ||
 		    strcmp(argv[i], "--config") == 0) {
 			c->config_file = xstrdup(argv[i + 1]);
-			if (shieldd_config_file(c, argv[i + 1]) != 0)
+			if (conf_file_read("shieldd", argv[i + 1],
+			    shieldd_option, c) != 0)
 				return -1;
 		}
 	}

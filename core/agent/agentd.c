@@ -27,6 +27,7 @@
 #include "agent_proto.h"
 #include "agentd.h"
 #include "child.h"
+#include "conf.h"
 #include "log.h"
 #include "plugins.h"
 #include "session.h"
@@ -154,46 +155,6 @@ agentd_usage(FILE *f)
 	    AGENT_PROTO_PORT, SHIELD_PLUGIN_DIR);
 }
 
-/* The plugin directory beside this executable, else the built-in one. */
-static char *
-agentd_default_plugins(void)
-{
-	char buf[PATH_MAX], *slash, *p;
-	struct stat st;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		if ((slash = strrchr(buf, '/')) != NULL) {
-			*slash = '\0';
-			xasprintf(&p, "%s/../libexec/shield/plugins", buf);
-			if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				return p;
-			free(p);
-		}
-	}
-	return xstrdup(SHIELD_PLUGIN_DIR);
-}
-
-/* Parse a whole number within bounds. */
-static int
-agentd_number(const char *name, const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < lo || n > hi) {
-		fprintf(stderr, "shield-agent: %s must be a number from %d to "
-		    "%d, not '%s'\n", name, lo, hi, s);
-		return -1;
-	}
-	*out = (int)n;
-	return 0;
-}
-
 /* Add fingerprints (comma-separated, colons allowed) to the list. */
 static int
 agentd_authorize(struct agentd_config *c, const char *v)
@@ -244,8 +205,9 @@ agentd_authorize(struct agentd_config *c, const char *v)
 
 /* Apply one option by its long name. */
 static int
-agentd_option(struct agentd_config *c, const char *name, const char *v)
+agentd_option(void *arg, const char *name, const char *v)
 {
+	struct agentd_config *c = arg;
 	char **sp = NULL;
 	int lvl;
 
@@ -262,9 +224,10 @@ agentd_option(struct agentd_config *c, const char *name, const char *v)
 	else if (strcmp(name, "authorized-client") == 0)
 		return agentd_authorize(c, v);
 	else if (strcmp(name, "max-requests") == 0)
-		return agentd_number(name, v, 1, 1024, &c->max_requests);
+		return conf_number("shield-agent", name, v, 1, 1024,
+		    &c->max_requests);
 	else if (strcmp(name, "request-timeout") == 0)
-		return agentd_number(name, v, 0, INT_MAX,
+		return conf_number("shield-agent", name, v, 0, INT_MAX,
 		    &c->request_timeout);
 	else if (strcmp(name, "log-level") == 0) {
 		if ((lvl = log_level_parse(v)) < 0) {
@@ -287,52 +250,6 @@ agentd_option(struct agentd_config *c, const char *name, const char *v)
 	return 0;
 }
 
-/* Read "name = value" lines; '#' starts a comment. */
-static int
-agentd_config_file(struct agentd_config *c, const char *path)
-{
-	char line[4096], *p, *eq, *val, *end;
-	int lineno = 0, rc = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "shield-agent: cannot read config file %s: "
-		    "%s\n", path, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		for (end = p + strlen(p); end > p && strchr(" \t\r\n",
-		    end[-1]) != NULL; end--)
-			;
-		*end = '\0';
-		if (*p == '\0')
-			continue;
-		if ((eq = strchr(p, '=')) == NULL) {
-			fprintf(stderr, "shield-agent: %s:%d: expected 'name "
-			    "= value'\n", path, lineno);
-			rc = -1;
-			break;
-		}
-		for (end = eq; end > p && (end[-1] == ' ' ||
-		    end[-1] == '\t'); end--)
-			;
-		*end = '\0';
-		for (val = eq + 1; *val == ' ' || *val == '\t'; val++)
-			;
-		if (agentd_option(c, p, val) != 0) {
-			fprintf(stderr, "shield-agent: in %s line %d\n", path,
-			    lineno);
-			rc = -1;
-		}
-	}
-	fclose(f);
-	return rc;
-}
 
 /* Fill the configuration; 0, 1 after --help/--version, -1 on error. */
 int
@@ -360,7 +277,8 @@ agentd_configure(struct agentd_config *c, int argc, char **argv)
 	memset(c, 0, sizeof *c);
 	snprintf(buf, sizeof buf, "0.0.0.0:%d", AGENT_PROTO_PORT);
 	c->listen = xstrdup(buf);
-	c->plugins = agentd_default_plugins();
+	c->plugins = conf_default_dir("../libexec/shield/plugins",
+	    SHIELD_PLUGIN_DIR);
 	c->max_requests = 4;
 	c->request_timeout = 86400;
 	c->log_level = LOG_LEVEL_INFO;
@@ -371,7 +289,8 @@ agentd_configure(struct agentd_config *c, int argc, char **argv)
 		    strcmp(argv[i], "--config") == 0) {
 			free(c->config_file);
 			c->config_file = xstrdup(argv[i + 1]);
-			if (agentd_config_file(c, argv[i + 1]) != 0)
+			if (conf_file_read("shield-agent", argv[i + 1],
+			    agentd_option, c) != 0)
 				return -1;
 		}
 	}
