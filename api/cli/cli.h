@@ -25,7 +25,7 @@ struct cli_options {
 	int		 quiet;		/* -q: only uuids, or nothing */
 	int		 debug;		/* --debug: HTTP exchanges on stderr */
 	int		 insecure;	/* -k: do not verify TLS certificates */
-	int		 color;		/* stdout is a terminal, NO_COLOR unset */
+	int		 color;		/* stdout a terminal, no NO_COLOR */
 };
 
 /*

@@ -183,7 +183,8 @@ cmd_logout(int argc, char **argv)
 		format_json_print(o);
 		cJSON_Delete(o);
 	} else if (!cli_opts.quiet)
-		printf("logged out of %s\n", cfg.url != NULL ? cfg.url : "shieldd");
+		printf("logged out of %s\n", cfg.url != NULL ? cfg.url :
+		    "shieldd");
 	rc = CLI_EXIT_OK;
 out:
 	cli_opts.url = NULL;
@@ -196,10 +197,14 @@ const struct cli_command cmd_auth_commands[] = {
 	  "login [--url URL] [--username USER] [--password-file FILE]",
 	  "log in to shieldd and save the URL and a session token",
 	  "Asks shieldd at URL for a session token and saves URL and token in\n"
-	  "~/.shield/config (or $SHIELD_CONFIG), a file only you can read (mode\n"
-	  "0600).  Later commands use them unless --url/--token or SHIELD_URL/\n"
-	  "SHIELD_TOKEN say otherwise; the saved token is only ever sent to the\n"
-	  "saved URL.  The password is asked for without echo, or read from the\n"
+	  "~/.shield/config (or $SHIELD_CONFIG), a file only you can read "
+	  "(mode\n"
+	  "0600).  Later commands use them unless --url/--token or "
+	  "SHIELD_URL/\n"
+	  "SHIELD_TOKEN say otherwise; the saved token is only ever sent to "
+	  "the\n"
+	  "saved URL.  The password is asked for without echo, or read from "
+	  "the\n"
 	  "first line of a file.\n"
 	  "\n"
 	  "Options:\n"
@@ -220,7 +225,8 @@ const struct cli_command cmd_auth_commands[] = {
 	{ "logout", cmd_logout, NULL, "logout",
 	  "end the saved session and remove its token from the config",
 	  "Tells shieldd to end the session, then removes the token from the\n"
-	  "config file; the URL is kept for the next shield login.  The token is\n"
+	  "config file; the URL is kept for the next shield login.  The token "
+	  "is\n"
 	  "forgotten even when shieldd cannot be reached.\n"
 	  "\n"
 	  "Examples:\n"

@@ -522,7 +522,13 @@ cmd_job_run(int argc, char **argv)
 }
 
 static const char job_ident_help[] =
-"JOB is a uuid, a unique uuid prefix or a unique name.\n";
+"Shows the job's target, store, schedule and retention policy (names and\n"
+"uuids), whether it is paused, and its last and next runs (UTC).  JOB is a\n"
+"uuid, a unique uuid prefix or a unique name.\n"
+"\n"
+"Examples:\n"
+"  $ shield show job www-nightly\n"
+"  $ shield show job 7d3a --json | jq -r .last_task_status\n";
 
 const struct cli_command cmd_job_commands[] = {
 	{ "list job", cmd_job_list, NULL,
@@ -549,9 +555,11 @@ const struct cli_command cmd_job_commands[] = {
 	  "create job --name NAME --target T --store S --schedule S "
 	  "--retention-policy R [--summary TEXT] [--paused]",
 	  "create a backup job",
-	  "Creates a job that backs up target T into store S on schedule S and\n"
+	  "Creates a job that backs up target T into store S on schedule S "
+	  "and\n"
 	  "keeps each archive as long as retention policy R says.  T, S and R\n"
-	  "may be uuids, unique uuid prefixes or names.  On a terminal, missing\n"
+	  "may be uuids, unique uuid prefixes or names.  On a terminal, "
+	  "missing\n"
 	  "values are asked for.\n"
 	  "\n"
 	  "Options:\n"
@@ -564,7 +572,8 @@ const struct cli_command cmd_job_commands[] = {
 	  "  --paused                create it paused\n"
 	  "\n"
 	  "Examples:\n"
-	  "  $ shield create job --name www-nightly --target www --store local \\\n"
+	  "  $ shield create job --name www-nightly --target www --store local "
+	  "\\\n"
 	  "        --schedule nightly --retention-policy month\n"
 	  "  created job \"www-nightly\" (7d3a...)\n" },
 	{ "update job", cmd_job_update, NULL,
@@ -579,14 +588,16 @@ const struct cli_command cmd_job_commands[] = {
 	  "edit a job as JSON in $EDITOR",
 	  "Opens name, summary and the uuids of the job's target, store,\n"
 	  "schedule and retention policy in $VISUAL or $EDITOR (default vi);\n"
-	  "a reference may be replaced by a name or uuid prefix.  The result is\n"
+	  "a reference may be replaced by a name or uuid prefix.  The result "
+	  "is\n"
 	  "sent when the editor exits successfully.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield edit job www-nightly\n" },
 	{ "delete job", cmd_job_delete, NULL, "delete job JOB [--yes]",
 	  "delete a job (its archives stay)",
-	  "Asks for confirmation on a terminal unless --yes (-y).  Archives the\n"
+	  "Asks for confirmation on a terminal unless --yes (-y).  Archives "
+	  "the\n"
 	  "job made are kept until they expire.\n"
 	  "\n"
 	  "Examples:\n"

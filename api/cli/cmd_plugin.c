@@ -163,8 +163,10 @@ const struct cli_command cmd_plugin_commands[] = {
 	  plugin_list_help },
 	{ "show plugin", cmd_plugin_show, NULL, "show plugin NAME",
 	  "show a plugin and the endpoint fields it expects",
-	  "Shows a plugin's description, what it can do, and each field of the\n"
-	  "endpoint JSON that targets and stores using it take: its type, whether\n"
+	  "Shows a plugin's description, what it can do, and each field of "
+	  "the\n"
+	  "endpoint JSON that targets and stores using it take: its type, "
+	  "whether\n"
 	  "it is required, its default and what it means.\n"
 	  "\n"
 	  "Examples:\n"

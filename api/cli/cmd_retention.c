@@ -132,9 +132,12 @@ cmd_retention_create(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (prompt_need(&name, &aname, "name", "Name") != 0 ||
 	    prompt_need(&expires, &aexp, "expires",
-	    "Keep archives for (e.g. 30d)") != 0 ||
-	    retention_expires(expires, &secs) != 0)
+	    "Keep archives for (e.g. 30d)") != 0)
 		goto out;
+	if (retention_expires(expires, &secs) != 0) {
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "name", name);
 	cJSON_AddStringToObject(body, "summary", summary ? summary : "");
@@ -292,8 +295,10 @@ const struct cli_command cmd_retention_commands[] = {
 	  "create retention policy --name NAME --expires DURATION "
 	  "[--summary TEXT]",
 	  "create a retention policy",
-	  "Creates a retention policy.  DURATION is seconds or a number with a\n"
-	  "unit: s, m, h, d, w (or the words: \"30 days\"); at least 1h.  On a\n"
+	  "Creates a retention policy.  DURATION is seconds or a number with "
+	  "a\n"
+	  "unit: s, m, h, d, w (or the words: \"30 days\"); at least 1h.  On "
+	  "a\n"
 	  "terminal, missing values are asked for.\n"
 	  "\n"
 	  "Options:\n"
@@ -308,7 +313,8 @@ const struct cli_command cmd_retention_commands[] = {
 	  "update retention policy POLICY [--name NAME] [--expires DURATION] "
 	  "[--summary TEXT]",
 	  "change a retention policy",
-	  "Changes only what is given; the rest stays.  Archives already taken\n"
+	  "Changes only what is given; the rest stays.  Archives already "
+	  "taken\n"
 	  "keep the expiry they were given.\n"
 	  "\n"
 	  "Examples:\n"

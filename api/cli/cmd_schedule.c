@@ -229,7 +229,8 @@ const struct cli_command cmd_schedule_commands[] = {
 	{ "list schedule", cmd_schedule_list, NULL,
 	  "list schedules [--used | --unused]",
 	  "list schedules",
-	  "Lists schedules with their timespec.  --used shows only those a job\n"
+	  "Lists schedules with their timespec.  --used shows only those a "
+	  "job\n"
 	  "uses, --unused only those none does.  -q prints only uuids.\n"
 	  "\n"
 	  "Examples:\n"
@@ -250,8 +251,10 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "create schedule --name NAME --when SPEC [--summary TEXT]",
 	  "create a schedule",
 	  "Creates a schedule.  SPEC is a timespec such as \"daily at 4am\",\n"
-	  "\"every 4 hours from 0:15\", \"sundays at 23:00\" or \"monthly at 3:00\n"
-	  "on 1st\" (see shield help timespec).  On a terminal, missing values\n"
+	  "\"every 4 hours from 0:15\", \"sundays at 23:00\" or \"monthly at "
+	  "3:00\n"
+	  "on 1st\" (see shield help timespec).  On a terminal, missing "
+	  "values\n"
 	  "are asked for.\n"
 	  "\n"
 	  "Options:\n"

@@ -96,10 +96,14 @@ cmd_status(int argc, char **argv)
 const struct cli_command cmd_status_commands[] = {
 	{ "status", cmd_status, NULL, "status",
 	  "show shieldd's version, uptime, tasks, jobs and store usage",
-	  "Shows which shieldd you talk to and as whom, its version and uptime,\n"
-	  "how many tasks are in each state, every job's last and next run, and\n"
-	  "how many valid archives and bytes each store holds.  With -q, prints\n"
-	  "nothing and only checks that shieldd answers (exit 0) and accepts the\n"
+	  "Shows which shieldd you talk to and as whom, its version and "
+	  "uptime,\n"
+	  "how many tasks are in each state, every job's last and next run, "
+	  "and\n"
+	  "how many valid archives and bytes each store holds.  With -q, "
+	  "prints\n"
+	  "nothing and only checks that shieldd answers (exit 0) and accepts "
+	  "the\n"
 	  "token.  Times are UTC.\n"
 	  "\n"
 	  "Examples:\n"

@@ -67,8 +67,10 @@ const struct cli_command cmd_store_commands[] = {
 	  "  $ shield list stores --unused --json\n" },
 	{ "show store", cmd_store_show, NULL, "show store STORE",
 	  "show a store, its endpoint and the jobs using it",
-	  "STORE is a uuid, a unique uuid prefix or a unique name.  Fields the\n"
-	  "plugin declares as passwords are shown as ********; --json shows the\n"
+	  "STORE is a uuid, a unique uuid prefix or a unique name.  Fields "
+	  "the\n"
+	  "plugin declares as passwords are shown as ********; --json shows "
+	  "the\n"
 	  "API's object as it is, endpoint included.\n"
 	  "\n"
 	  "Examples:\n"
@@ -79,7 +81,8 @@ const struct cli_command cmd_store_commands[] = {
 	  "[--set KEY=VALUE]... [--summary TEXT]",
 	  "create a store",
 	  "Creates a store.  The endpoint is the plugin's configuration: give\n"
-	  "it whole as a JSON object with --endpoint, key by key with --set, or,\n"
+	  "it whole as a JSON object with --endpoint, key by key with --set, "
+	  "or,\n"
 	  "on a terminal, leave it out to be asked for each field the plugin\n"
 	  "declares (passwords without echo; see shield show plugin PLUGIN).\n"
 	  "Plugins that can validate an endpoint do so first; their reasons\n"
@@ -89,21 +92,24 @@ const struct cli_command cmd_store_commands[] = {
 	  "  --name NAME         the store's unique name\n"
 	  "  --plugin PLUGIN     the plugin's short name (see shield plugins)\n"
 	  "  --endpoint JSON     the whole endpoint, a JSON object\n"
-	  "  --set KEY=VALUE     one endpoint key (repeatable; after --endpoint)\n"
+	  "  --set KEY=VALUE     one endpoint key (repeatable; after "
+	  "--endpoint)\n"
 	  "  --summary TEXT      a description (default empty)\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield create store --name local --plugin fs \\\n"
 	  "        --endpoint '{\"base_dir\":\"/var/backups\"}'\n"
 	  "  created store \"local\" (0c4e...)\n"
-	  "  $ shield create store --name local --plugin fs --set base_dir=/srv\n"
+	  "  $ shield create store --name local --plugin fs --set "
+	  "base_dir=/srv\n"
 	  "  $ shield create store          # asks for everything\n" },
 	{ "update store", cmd_store_update, NULL,
 	  "update store STORE [--name NAME] [--summary TEXT] "
 	  "[--plugin PLUGIN] [--endpoint JSON] [--set KEY=VALUE]... "
 	  "[--unset KEY]...",
 	  "change a store",
-	  "Changes only what is given.  --endpoint replaces the whole endpoint;\n"
+	  "Changes only what is given.  --endpoint replaces the whole "
+	  "endpoint;\n"
 	  "--set and --unset change one key of it and keep the others.\n"
 	  "\n"
 	  "Examples:\n"
@@ -112,7 +118,8 @@ const struct cli_command cmd_store_commands[] = {
 	{ "edit store", cmd_store_edit, NULL, "edit store STORE",
 	  "edit a store as JSON in $EDITOR",
 	  "Opens name, summary, plugin and the endpoint (as a JSON object) in\n"
-	  "$VISUAL or $EDITOR (default vi) and sends the result when the editor\n"
+	  "$VISUAL or $EDITOR (default vi) and sends the result when the "
+	  "editor\n"
 	  "exits successfully.  Nothing is sent when the file is unchanged.\n"
 	  "\n"
 	  "Examples:\n"
@@ -121,7 +128,8 @@ const struct cli_command cmd_store_commands[] = {
 	  "delete store STORE [--yes]",
 	  "delete a store",
 	  "Asks for confirmation on a terminal unless --yes (-y).  A store a\n"
-	  "job uses, or that still holds archives, cannot be deleted; the error\n"
+	  "job uses, or that still holds archives, cannot be deleted; the "
+	  "error\n"
 	  "names the jobs.\n"
 	  "\n"
 	  "Examples:\n"

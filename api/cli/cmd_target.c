@@ -56,7 +56,8 @@ const struct cli_command cmd_target_commands[] = {
 	  "list targets [--used | --unused] [--plugin PLUGIN]",
 	  "list targets",
 	  "Targets are what SHIELD backs up.  --used shows only the targets a\n"
-	  "job uses, --unused only those none does; --plugin only those of one\n"
+	  "job uses, --unused only those none does; --plugin only those of "
+	  "one\n"
 	  "plugin.  "
 	  "-q prints only uuids.\n"
 	  "\n"
@@ -67,8 +68,10 @@ const struct cli_command cmd_target_commands[] = {
 	  "  $ shield list targets --unused --json\n" },
 	{ "show target", cmd_target_show, NULL, "show target TARGET",
 	  "show a target, its endpoint and the jobs using it",
-	  "TARGET is a uuid, a unique uuid prefix or a unique name.  Fields the\n"
-	  "plugin declares as passwords are shown as ********; --json shows the\n"
+	  "TARGET is a uuid, a unique uuid prefix or a unique name.  Fields "
+	  "the\n"
+	  "plugin declares as passwords are shown as ********; --json shows "
+	  "the\n"
 	  "API's object as it is, endpoint included.\n"
 	  "\n"
 	  "Examples:\n"
@@ -78,8 +81,10 @@ const struct cli_command cmd_target_commands[] = {
 	  "create target --name NAME --plugin PLUGIN --endpoint JSON "
 	  "[--set KEY=VALUE]... [--summary TEXT]",
 	  "create a target",
-	  "Creates a target.  The endpoint is the plugin's configuration: give\n"
-	  "it whole as a JSON object with --endpoint, key by key with --set, or,\n"
+	  "Creates a target.  The endpoint is the plugin's configuration: "
+	  "give\n"
+	  "it whole as a JSON object with --endpoint, key by key with --set, "
+	  "or,\n"
 	  "on a terminal, leave it out to be asked for each field the plugin\n"
 	  "declares (passwords without echo; see shield show plugin PLUGIN).\n"
 	  "Plugins that can validate an endpoint do so first; their reasons\n"
@@ -89,21 +94,24 @@ const struct cli_command cmd_target_commands[] = {
 	  "  --name NAME         the target's unique name\n"
 	  "  --plugin PLUGIN     the plugin's short name (see shield plugins)\n"
 	  "  --endpoint JSON     the whole endpoint, a JSON object\n"
-	  "  --set KEY=VALUE     one endpoint key (repeatable; after --endpoint)\n"
+	  "  --set KEY=VALUE     one endpoint key (repeatable; after "
+	  "--endpoint)\n"
 	  "  --summary TEXT      a description (default empty)\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield create target --name www --plugin fs \\\n"
 	  "        --endpoint '{\"base_dir\":\"/srv/www\"}'\n"
 	  "  created target \"www\" (0c4e...)\n"
-	  "  $ shield create target --name www --plugin fs --set base_dir=/srv\n"
+	  "  $ shield create target --name www --plugin fs --set "
+	  "base_dir=/srv\n"
 	  "  $ shield create target          # asks for everything\n" },
 	{ "update target", cmd_target_update, NULL,
 	  "update target TARGET [--name NAME] [--summary TEXT] "
 	  "[--plugin PLUGIN] [--endpoint JSON] [--set KEY=VALUE]... "
 	  "[--unset KEY]...",
 	  "change a target",
-	  "Changes only what is given.  --endpoint replaces the whole endpoint;\n"
+	  "Changes only what is given.  --endpoint replaces the whole "
+	  "endpoint;\n"
 	  "--set and --unset change one key of it and keep the others.\n"
 	  "\n"
 	  "Examples:\n"
@@ -112,7 +120,8 @@ const struct cli_command cmd_target_commands[] = {
 	{ "edit target", cmd_target_edit, NULL, "edit target TARGET",
 	  "edit a target as JSON in $EDITOR",
 	  "Opens name, summary, plugin and the endpoint (as a JSON object) in\n"
-	  "$VISUAL or $EDITOR (default vi) and sends the result when the editor\n"
+	  "$VISUAL or $EDITOR (default vi) and sends the result when the "
+	  "editor\n"
 	  "exits successfully.  Nothing is sent when the file is unchanged.\n"
 	  "\n"
 	  "Examples:\n"

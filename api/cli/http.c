@@ -188,7 +188,8 @@ http_request(const char *method, const char *path, const cJSON *body,
 	curl_easy_setopt(http_curl, CURLOPT_CONNECTTIMEOUT,
 	    HTTP_CONNECT_TIMEOUT);
 	curl_easy_setopt(http_curl, CURLOPT_TIMEOUT, HTTP_TIMEOUT);
-	curl_easy_setopt(http_curl, CURLOPT_USERAGENT, "shield/" SHIELD_VERSION);
+	curl_easy_setopt(http_curl, CURLOPT_USERAGENT,
+	    "shield/" SHIELD_VERSION);
 	if (cli_opts.insecure) {
 		curl_easy_setopt(http_curl, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(http_curl, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -25,7 +25,7 @@
 #define CLI_WORDS_MAX	3
 struct cli_words {
 	const char	*word[CLI_WORDS_MAX];
-	int		 end[CLI_WORDS_MAX];	/* argv index of its last part */
+	int		 end[CLI_WORDS_MAX];	/* argv index of its end */
 	int		 n;
 };
 
@@ -117,6 +117,39 @@ static const char cli_common_help[] =
 "  --debug        show each HTTP request and answer on stderr\n"
 "  -h, --help     show this help\n";
 
+/*
+ * Print "prefix synopsis" on f, wrapped at 79 columns between bracketed
+ * groups, continuation lines indented by indent.
+ */
+static void
+cli_synopsis_print(FILE *f, const char *prefix, const char *synopsis,
+    int indent)
+{
+	const char *p = synopsis, *w;
+	int col, depth, len;
+
+	col = fprintf(f, "%s", prefix);
+	while (*p != '\0') {
+		/* A word is everything up to a space outside brackets. */
+		for (w = p, depth = 0; *w != '\0'; w++) {
+			if (*w == '[')
+				depth++;
+			else if (*w == ']')
+				depth--;
+			else if (*w == ' ' && depth <= 0)
+				break;
+		}
+		len = (int)(w - p);
+		if (col > indent && col + 1 + len > 79)
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		else if (p != synopsis)
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", len, p);
+		p = *w == ' ' ? w + 1 : w;
+	}
+	fputc('\n', f);
+}
+
 /* Print the help of one command. */
 static void
 cli_command_print(const struct cli_command *c)
@@ -125,8 +158,8 @@ cli_command_print(const struct cli_command *c)
 		c->usage();
 		return;
 	}
-	printf("usage: shield %s\n\n%c%s.\n", c->synopsis,
-	    c->summary[0] - 'a' + 'A', c->summary + 1);
+	cli_synopsis_print(stdout, "usage: shield ", c->synopsis, 14);
+	printf("\n%c%s.\n", c->summary[0] - 'a' + 'A', c->summary + 1);
 	if (c->help != NULL)
 		printf("\n%s", c->help);
 	printf("\n%s", cli_common_help);
@@ -170,8 +203,10 @@ cli_usage(FILE *f)
 "\n"
 "Commands:\n");
 	for (i = 0; i < CLI_NTABLES; i++)
-		for (c = cli_tables[i]; c->phrase != NULL; c++)
-			fprintf(f, "  %s\n      %s\n", c->synopsis, c->summary);
+		for (c = cli_tables[i]; c->phrase != NULL; c++) {
+			cli_synopsis_print(f, "  ", c->synopsis, 8);
+			fprintf(f, "      %s\n", c->summary);
+		}
 	fprintf(f,
 "\n"
 "Nouns may be singular or plural (job or jobs); \"retention policy\",\n"

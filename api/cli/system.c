@@ -142,8 +142,9 @@ system_print(const cJSON *o)
 				    v->string) ? SYSTEM_MASK : v->valuestring);
 			else if ((text = cJSON_PrintUnformatted(v)) == NULL)
 				abort();
-			printf("  ");
-			kv_print(v->string, text);
+			xasprintf(&path, "  %s", v->string);
+			kv_print(path, text);
+			free(path);
 			free(text);
 		}
 	}
@@ -447,8 +448,9 @@ system_update(const struct resource *res, int argc, char **argv)
 	}
 	if (a.name == NULL && a.summary == NULL && a.plugin == NULL &&
 	    a.endpoint == NULL && a.nsets == 0) {
-		cli_error("nothing to update: give --name, --summary, --plugin, "
-		    "--endpoint or --set (or use shield edit %s)", res->noun);
+		cli_error("nothing to update: give --name, --summary, "
+		    "--plugin, --endpoint or --set (or use shield edit %s)",
+		    res->noun);
 		system_args_free(&a);
 		return CLI_EXIT_USAGE;
 	}

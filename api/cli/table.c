@@ -33,11 +33,11 @@ table_width(const char *s)
 	return n;
 }
 
-/* Copy a cell, turning NULL into "-" and line breaks into spaces. */
+/* Copy a cell, turning NULL or "" into "-" and line breaks into spaces. */
 static char *
 table_cell(const char *s)
 {
-	char *c = xstrdup(s != NULL ? s : "-"), *p;
+	char *c = xstrdup(s != NULL && *s != '\0' ? s : "-"), *p;
 
 	for (p = c; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
