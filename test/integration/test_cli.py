@@ -744,6 +744,29 @@ def test_interactive_create_on_a_pty():
     assert stat.S_IMODE(os.stat(cfg).st_mode) == 0o600
 
 
+def test_bash_completion():
+    script = os.path.join(SRC, "contrib", "shield.bash-completion")
+    ok("create", "schedule", "--name", "compl-sched", "--when", "hourly at 7")
+
+    def complete(*words):
+        cmd = ('source "$1"; shift; COMP_WORDS=("$@"); '
+               'COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _shield; '
+               'printf "%s\\n" "${COMPREPLY[@]}"')
+        env = dict(os.environ, PATH=os.path.dirname(SHIELD_CLI) + ":" +
+                   os.environ["PATH"], SHIELD_CONFIG=CFG,
+                   HOME=os.path.join(TMP, "home"))
+        p = subprocess.run(["bash", "-c", cmd, "bash", script] + list(words),
+                           env=env, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.split()
+    assert "list" in complete("shield", "")
+    assert "schedules" in complete("shield", "list", "")
+    assert complete("shield", "list", "jobs", "--unp") == ["--unpaused"]
+    assert "compl-sched" in complete("shield", "show", "schedule", "")
+    assert "fs" in complete("shield", "create", "target", "--plugin", "")
+    assert "policies" in complete("shield", "list", "retention", "")
+
+
 def test_timespec_still_offline():
     p = ok("timespec", "daily at 4am", "--from", "2024-01-30 12:00",
            "--count", "1", env={"TZ": "UTC"},
@@ -773,6 +796,7 @@ def main():
              test_error_classes,
              test_json_and_quiet_everywhere,
              test_interactive_create_on_a_pty,
+             test_bash_completion,
              test_timespec_still_offline])
     finally:
         teardown()
