@@ -371,11 +371,6 @@ shieldd_start(struct shieldd *d)
 		log_error("cannot create the event loop");
 		return -1;
 	}
-	if ((d->api = api_new(d, d->cfg.listen, &err)) == NULL) {
-		log_error("%s", err);
-		free(err);
-		return -1;
-	}
 	d->children = child_set_new(d->base);
 	d->plugins = plugins_new(d->children, d->cfg.plugins);
 	d->sup = supervisor_new(d);
@@ -386,10 +381,18 @@ shieldd_start(struct shieldd *d)
 	evsignal_add(d->sigterm, NULL);
 	evsignal_add(d->sigint, NULL);
 	evsignal_add(d->sighup, NULL);
-	/* Know the plugins (features, validate) before serving requests. */
+	/*
+	 * Know the plugins (features, validate) before serving requests: the
+	 * listener is bound only once every plugin's info is in.
+	 */
 	plugins_scan(d->plugins, shieldd_scanned_cb, &scanned);
 	while (!scanned && event_base_loop(d->base, EVLOOP_ONCE) == 0)
 		;
+	if ((d->api = api_new(d, d->cfg.listen, &err)) == NULL) {
+		log_error("%s", err);
+		free(err);
+		return -1;
+	}
 	if (scheduler_start(d->sched, shieldd_now()) != 0)
 		return -1;
 	log_info("listening on http://%s (catalog %s, plugins %s%s)",

@@ -438,6 +438,21 @@ def test_1000_concurrent_connections():
     assert D.request("GET", "/v1/ping", auth=False).status == 200
 
 
+def test_validation_right_after_start():
+    """The API answers only once every plugin's info is known, so a target
+    saved right after start is still validated by its plugin."""
+    for _ in range(3):
+        d = Daemon()
+        d.start()
+        try:
+            d.login()
+            r = d.request("POST", "/v1/targets", {"name": "x", "plugin": "fs",
+                                                   "endpoint": '{"base_dir":"relative"}'})
+            assert r.status == 400 and "absolute" in r.json["error"], r
+        finally:
+            d.stop()
+
+
 def test_second_instance_refused():
     other = Daemon(tmp=D.tmp)
     other.db = D.db

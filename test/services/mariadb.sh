@@ -49,6 +49,10 @@ start)
 	client=$(pick mariadb mysql)
 	admin=$(pick mariadb-admin mysqladmin)
 	user=$(id -un)
+	# mariadb-install-db uses temporary tables in TMPDIR: two servers set up
+	# at once must not share it.
+	mkdir -p "$dir/tmp"
+	export TMPDIR="$dir/tmp"
 	"$installdb" --no-defaults --user="$user" --datadir="$dir/data" \
 	    --auth-root-authentication-method=normal --skip-test-db \
 	    >"$dir/install.log" 2>&1 || {
