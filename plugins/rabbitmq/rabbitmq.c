@@ -235,7 +235,12 @@ rmq_request(const cJSON *ep, const char *path, const struct rmq_buf *req,
 	if (cc == CURLE_WRITE_ERROR && resp->len >= RMQ_MAX_BODY / 2)
 		plugin_error("%s: the answer is larger than %lu bytes", what,
 		    RMQ_MAX_BODY);
-	else if (cc != CURLE_OK) {
+	else if (cc != CURLE_OK && code != 0) {
+		/* The server answered, then the transfer broke off. */
+		plugin_error("%s: the management API's answer was cut off "
+		    "(HTTP %ld): %s", what, code, errbuf[0] != '\0' ? errbuf :
+		    curl_easy_strerror(cc));
+	} else if (cc != CURLE_OK) {
 		/* curl's text omits the system's reason; add it. */
 		os_errno = 0;
 		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
@@ -254,9 +259,11 @@ rmq_request(const cJSON *ep, const char *path, const struct rmq_buf *req,
 		free(reason);
 	} else if (code < 200 || code > 299) {
 		reason = rmq_reason(resp);
-		if (code == 404 && reason == NULL)
-			plugin_error("%s: HTTP 404 (is rmq_url the base URL of "
-			    "the management API?)", what);
+		if ((code == 404 || code == 405 || code == 406) &&
+		    reason == NULL)
+			plugin_error("%s: HTTP %ld (is rmq_url the base URL of "
+			    "the management API, such as "
+			    "http://host:15672?)", what, code);
 		else
 			plugin_error("%s: HTTP %ld%s%s", what, code,
 			    reason != NULL ? ": " : "",

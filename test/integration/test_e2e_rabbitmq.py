@@ -138,6 +138,7 @@ def test_wrong_url_path():
     line = E.failed_clearly(E.backup_fails(t, "rabbitmq", "rabbitmq: exporting definitions: "
                                            "HTTP 40", exact=False),
                             "rabbitmq", "HTTP 40", exact=False)
+    assert "is rmq_url the base URL" in line, line
     print("     (%s)" % line)
 
 
@@ -183,7 +184,8 @@ def test_server_dies_mid_backup():
     url = "http://127.0.0.1:%d" % srv.server_address[1]
     try:
         t = E.target("rabbitmq", ep(A, rmq_url=url))
-        E.backup_fails(t, "rabbitmq", "transfer closed with", exact=False)
+        line = E.backup_fails(t, "rabbitmq", "transfer closed with", exact=False)
+        assert "cut off" in str(line), line
         # A server that stalls halfway: the daemon's idle timeout ends it.
         Dying.stall.set()
         t0 = time.time()
