@@ -316,11 +316,28 @@ cli_command_find(const struct cli_words *cw)
 	return best;
 }
 
-/* Print the error for words that name no command. */
+/* Print the error for words that name no command; after a known verb,
+ * list the nouns it takes. */
 static void
 cli_unknown(const struct cli_words *cw)
 {
-	if (cw->n >= 2)
+	const struct cli_command *c;
+	char nouns[512];
+	size_t i, len = 0, vlen;
+
+	nouns[0] = '\0';
+	vlen = cw->n > 0 ? strlen(cw->word[0]) : 0;
+	for (i = 0; vlen > 0 && i < CLI_NTABLES; i++)
+		for (c = cli_tables[i]; c->phrase != NULL; c++)
+			if (strncmp(c->phrase, cw->word[0], vlen) == 0 &&
+			    c->phrase[vlen] == ' ' && len < sizeof nouns)
+				len += (size_t)snprintf(nouns + len,
+				    sizeof nouns - len, "%s%s",
+				    len > 0 ? ", " : "", c->phrase + vlen + 1);
+	if (len > 0 && len < sizeof nouns)
+		cli_error("%s what? one of: %s; see shield help", cw->word[0],
+		    nouns);
+	else if (cw->n >= 2)
 		cli_error("unknown command '%s %s'; see shield --help",
 		    cw->word[0], cw->word[1]);
 	else

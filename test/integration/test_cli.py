@@ -277,7 +277,9 @@ def test_help_documents_every_command():
         "usage: shield list targets")
     fail("frobnicate", rc=2)
     p = fail("list", "widgets", rc=2)
-    assert "unknown command" in p.stderr
+    assert "list what? one of: job, target" in p.stderr, p.stderr
+    p = fail("frobnicate", rc=2)
+    assert "unknown command 'frobnicate'" in p.stderr
     p = fail("list", "targets", "--bogus", rc=2)
     assert "--bogus" in p.stderr
 
