@@ -7,7 +7,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test unit bench install clean deps deps-test
+.PHONY: all build run test unit valgrind bench install clean deps deps-test
 
 all: build
 
@@ -37,6 +37,16 @@ unit: deps
 	cmake -S . -B $(ASAN_BUILD) -DSHIELD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -L unit
+
+# Unit tests and the daemon's API and task tests under valgrind's memcheck,
+# on a build without sanitizers.
+VG_BUILD ?= build-vg
+valgrind: deps-test
+	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build $(VG_BUILD) -j $(JOBS)
+	cd $(VG_BUILD) && ctest --output-on-failure -L unit -E 'test_pipeline|test_child' \
+	    -T memcheck --overwrite MemoryCheckCommandOptions="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no"
+	cd $(VG_BUILD) && SHIELD_VALGRIND=1 ctest --output-on-failure -R 'integration/(test_api|test_tasks)$$'
 
 bench: deps-test build
 	@sh test/bench/run.sh $(BUILD)

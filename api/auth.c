@@ -278,17 +278,27 @@ auth_login(struct api_req *r)
 	api_reply(r, 200, o);
 }
 
-/* POST /v1/auth/logout: end the session that made the request. */
+/*
+ * POST /v1/auth/logout: end the login session that made the request.  A
+ * named API token is not a session: logging out with one leaves it valid
+ * (revoke it with DELETE /v1/auth/token/:uuid).
+ */
 static void
 auth_logout(struct api_req *r)
 {
 	struct evkeyvalq *h;
+	struct cat_token tok;
 	char *secret, hash[65];
 
 	if ((secret = auth_presented(r)) != NULL) {
 		auth_secret_hash(secret, hash);
+		sodium_memzero(secret, strlen(secret));
 		free(secret);
-		catalog_token_delete_by_hash(r->d->cat, hash);
+		memset(&tok, 0, sizeof tok);
+		if (catalog_token_find(r->d->cat, hash, shieldd_now(),
+		    &tok) == CAT_OK && strcmp(tok.kind, "session") == 0)
+			catalog_token_delete_by_hash(r->d->cat, hash);
+		cat_token_clear(&tok);
 	}
 	h = evhttp_request_get_output_headers(r->req);
 	evhttp_add_header(h, "Set-Cookie", AUTH_COOKIE "=; Path=/; HttpOnly; "

@@ -70,7 +70,14 @@ class Daemon:
         self.log_path = os.path.join(self.tmp, "shieldd.log")
 
     def argv(self):
-        a = [SHIELDD, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db,
+        # SHIELD_VALGRIND=1 runs the daemon under memcheck (make valgrind):
+        # any error or definite leak makes it exit 99, which stop() reports.
+        vg = []
+        if os.environ.get("SHIELD_VALGRIND"):
+            vg = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                  "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                  "--trace-children=no"]
+        a = vg + [SHIELDD, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db,
              "--plugins", self.plugins, "--log-level", "debug"]
         if self.workers:
             a += ["--workers", str(self.workers)]
@@ -91,7 +98,7 @@ class Daemon:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout=20):
+    def wait_ready(self, timeout=60 if os.environ.get("SHIELD_VALGRIND") else 20):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -99,6 +99,9 @@ def test_api_tokens():
     listed = D.api("GET", "/v1/auth/tokens")
     assert any(t["uuid"] == r["uuid"] and t["name"] == "ci" for t in listed)
     assert all("token" not in t for t in listed), "token secrets must not be listed"
+    # logging out with an API token does not revoke it: it is no session
+    assert D.request("POST", "/v1/auth/logout", token=secret).status == 200
+    assert D.request("GET", "/v1/jobs", token=secret).status == 200
     D.api("DELETE", "/v1/auth/token/" + r["uuid"])
     err(D.request("GET", "/v1/jobs", token=secret), 401)
     err(D.request("DELETE", "/v1/auth/token/" + r["uuid"]), 404)
