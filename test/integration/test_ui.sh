@@ -1,7 +1,7 @@
 #!/bin/bash
 # Browser tests of the web UI: Chromium (Debian's /usr/bin/chromium) driven
 # by playwright-core against the real shieldd.  Node modules come from
-# test/ui/package-lock.json (npm ci, once); the test itself is
+# test/ui/package-lock.json (npm ci into the build dir, once); the test is
 # test/ui/ui.test.mjs, which starts and stops its own daemon.
 set -euo pipefail
 
@@ -27,13 +27,17 @@ if [ ! -x "$SHIELD_BUILD/core/shieldd" ] || [ ! -x "$SHIELD_PLUGINS/fs" ]; then
 	exit 1
 fi
 
-# Install the pinned playwright-core when it is missing or older than the
+# Install the pinned playwright-core under the build dir (so build dirs never
+# share or race on one node_modules) when it is missing or older than the
 # lock file; npm ci never downloads a browser (playwright-core has none).
-stamp=$ui/node_modules/.package-lock.json
-if [ ! -f "$ui/node_modules/playwright-core/package.json" ] ||
-   [ "$ui/package-lock.json" -nt "$stamp" ]; then
-	npm ci --no-audit --no-fund --loglevel=error --prefix "$ui" >/dev/null
+mods=$SHIELD_BUILD/ui-node
+if [ ! -f "$mods/node_modules/playwright-core/package.json" ] ||
+   ! cmp -s "$ui/package-lock.json" "$mods/package-lock.json"; then
+	mkdir -p "$mods"
+	cp "$ui/package.json" "$ui/package-lock.json" "$mods/"
+	npm ci --no-audit --no-fund --loglevel=error --prefix "$mods" >/dev/null
 fi
+export SHIELD_UI_MODULES=$mods/node_modules
 
 cd "$ui"
 exec node ui.test.mjs

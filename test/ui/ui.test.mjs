@@ -1,16 +1,19 @@
 // Browser tests of the SHIELD web UI: the real shieldd on 127.0.0.1, driven
 // through Debian's Chromium with playwright-core.  Steps run in order and
 // build on each other; the script prints "N passed, N failed".
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// test_ui.sh installs playwright-core under the build dir and says where;
+// `npm test` in test/ui uses the local node_modules.
+const { chromium } = await import(process.env.SHIELD_UI_MODULES ?
+  pathToFileURL(path.join(process.env.SHIELD_UI_MODULES, 'playwright-core', 'index.mjs')).href : 'playwright-core');
 const SRC = path.resolve(process.env.SHIELD_SRC || path.join(here, '../..'));
 const BUILD = path.resolve(process.env.SHIELD_BUILD || path.join(SRC, 'build'));
 const PLUGINS = path.resolve(process.env.SHIELD_PLUGINS || path.join(BUILD, 'plugins', 'bin'));
@@ -70,6 +73,22 @@ async function startDaemon() {
   fs.copyFileSync(path.join(SRC, 'test', 'plugins', 'slow'), path.join(pdir, 'slow'));
   fs.chmodSync(path.join(pdir, 'fs'), 0o755);
   fs.chmodSync(path.join(pdir, 'slow'), 0o755);
+  // a target-only plugin with a secret, a port and a bool, to check the forms
+  fs.writeFileSync(path.join(pdir, 'vault'), `#!/bin/sh
+case $1 in
+info) cat <<'JSON'
+{"name": "Vault (UI test)", "author": "SHIELD tests", "version": "0.0.1",
+ "features": {"target": "yes", "store": "no", "validate": "no"},
+ "fields": [
+  {"name": "address", "type": "string", "required": true, "help": "Host to talk to."},
+  {"name": "port", "type": "port", "required": false, "default": "8200", "help": "TCP port."},
+  {"name": "api_password", "type": "password", "required": true, "help": "Secret."},
+  {"name": "tls", "type": "bool", "required": false, "default": "true", "help": "Use TLS."}]}
+JSON
+;;
+esac
+exit 0
+`, { mode: 0o755 });
   S.port = await freePort();
   S.url = `http://127.0.0.1:${S.port}`;
   S.logPath = path.join(tmp, 'shieldd.log');
@@ -393,6 +412,62 @@ step('cancel: a slow backup shows live progress and ends canceled from the UI', 
   await shot(page, '11-tasks-canceled-filter');
 });
 
+step('edit: a target and a job change through their forms; deleting a schedule in use is refused in words', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/#/targets/${S.target}`);
+  await page.getByRole('link', { name: 'Edit', exact: true }).click();
+  await waitHash(page, /\/edit$/);
+  assert.equal(await page.getByLabel('base_dir').inputValue(), S.src);
+  await page.locator('form input[name="summary"]').fill('documents, edited');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.details').filter({ hasText: 'documents, edited' }).waitFor();
+  const t = await apiCall('GET', `/v1/target/${S.target}`);
+  assert.equal(t.summary, 'documents, edited');
+  assert.deepEqual(JSON.parse(t.endpoint), { base_dir: S.src });
+
+  await page.goto(`${S.url}/#/jobs/${S.job}/edit`);
+  await page.locator('form input[name="summary"]').fill('every night at four');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await waitHash(page, /^#\/jobs\/[0-9a-f-]{36}$/);
+  await page.locator('.details').filter({ hasText: 'every night at four' }).waitFor();
+  assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).summary, 'every night at four');
+
+  await page.goto(`${S.url}/#/schedules/${S.schedule}`);
+  await page.locator('.next-runs li').first().waitFor();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
+  const err = page.locator('.flash-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /Could not delete the schedule: .*job/);
+  assert.ok((await apiCall('GET', `/v1/schedule/${S.schedule}`)).uuid);
+  await shot(page, '15-delete-refused');
+});
+
+step('secrets: password fields are masked in the form and on the page', async () => {
+  const { page } = S;
+  await page.goto(`${S.url}/#/targets/new`);
+  await page.locator('form select[name="plugin"]').selectOption('vault');
+  const pw = page.getByLabel('api_password');
+  assert.equal(await pw.getAttribute('type'), 'password');
+  assert.equal(await page.getByLabel('port').inputValue(), '8200', 'defaults are filled in');
+  await page.locator('form input[name="name"]').fill('vault');
+  await page.getByLabel('address').fill('127.0.0.1');
+  await pw.fill('hunter2-very-secret');
+  await page.getByRole('button', { name: 'Show' }).click();
+  assert.equal(await pw.getAttribute('type'), 'text');
+  await page.getByRole('button', { name: 'Hide' }).click();
+  assert.equal(await pw.getAttribute('type'), 'password');
+  await page.getByRole('button', { name: 'Create target' }).click();
+  await waitHash(page, /^#\/targets\/[0-9a-f-]{36}$/);
+  await page.locator('.masked').waitFor();
+  assert.ok(!(await page.locator('main').innerText()).includes('hunter2'), 'the secret is not shown');
+  await nav(page, 'Targets');
+  await page.getByRole('link', { name: 'vault', exact: true }).waitFor();
+  assert.ok(!(await page.locator('main').innerText()).includes('hunter2'), 'the secret is not listed');
+  const t = (await apiCall('GET', '/v1/targets', undefined)).find((x) => x.name === 'vault');
+  assert.deepEqual(JSON.parse(t.endpoint), { address: '127.0.0.1', port: '8200', api_password: 'hunter2-very-secret', tls: true });
+});
+
 step('XSS: a target named <script> renders as text everywhere', async () => {
   const { page } = S;
   const dir = path.join(tmp, 'xss');
@@ -436,6 +511,25 @@ step('phone-sized screen: no horizontal overflow', async () => {
     if (['dashboard', 'archives', 'task'].includes(name)) await shot(page, `13-phone-${name}`);
   }
   await ctx.close();
+});
+
+step('archives: delete one after a confirmation; it leaves the store', async () => {
+  const { page } = S;
+  const countFiles = (d) => fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  const before = countFiles(S.storeDir);
+  assert.ok(before >= 1);
+  await page.goto(`${S.url}/#/archives/${S.archive}`);
+  await page.getByRole('button', { name: 'Delete archive' }).click();
+  const dlg = page.getByRole('dialog');
+  assert.match(await dlg.innerText(), /local disk/);
+  await dlg.getByRole('button', { name: 'Delete archive' }).click();
+  await waitHash(page, /^#\/archives(\?|$)/);
+  await page.locator('.flash').filter({ hasText: 'Archive deleted' }).waitFor();
+  const deadline = Date.now() + 20000;   // the purge runs as a task
+  while (countFiles(S.storeDir) !== before - 1 && Date.now() < deadline) await sleep(100);
+  assert.equal(countFiles(S.storeDir), before - 1);
+  const r = await fetch(`${S.url}/v1/archive/${S.archive}`, { headers: { Authorization: `Bearer ${S.token}` } });
+  assert.ok(r.status === 404 || (await r.json()).status === 'purged', `archive after delete: ${r.status}`);
 });
 
 step('session: a session ended on the server sends the UI back to login with a message', async () => {

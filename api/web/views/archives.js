@@ -47,7 +47,7 @@ export async function list(ctx) {
       target: tSel.value, store: sSel.value, after: toApiDate(after.value), before: toApiDate(before.value),
       status: stSel.value, limit: limit.value,
     };
-    ctx.setQuery('/archives', qq);
+    ctx.setQuery('/archives', { ...qq, limit: qq.limit === '100' ? '' : qq.limit });
     status.ok('Loading…');
     try {
       const items = await get('/v1/archives', qq);
@@ -153,8 +153,10 @@ export async function view(ctx, id) {
       confirmLabel: 'Delete archive', danger: true,
     });
     if (!ok) return;
-    await del(`/v1/archive/${id}`);
-    ctx.flash('Archive deleted.', { kind: 'success', keep: true });
+    const r = await del(`/v1/archive/${id}`);
+    ctx.flash('Archive deleted; it is being removed from the store.', {
+      kind: 'success', keep: true, link: r && r.task_uuid ? { href: `#/tasks/${r.task_uuid}`, text: 'Follow the purge' } : null,
+    });
     ctx.go('#/archives');
   }, { cls: 'btn btn-danger', errorPrefix: 'Could not delete the archive' });
 
