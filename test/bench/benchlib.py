@@ -102,6 +102,7 @@ class RssSampler:
         self.interval = interval
         self.kids = kids
         self.peak = 0           # KiB, the process itself
+        self.hwm = 0            # KiB, its last VmHWM seen
         self.kid_peak = 0       # KiB, the largest single child
         self.samples = []
         self._stop = threading.Event()
@@ -109,9 +110,11 @@ class RssSampler:
 
     def _run(self):
         while not self._stop.is_set():
-            rss = proc_status(self.pid).get("VmRSS", 0)
+            st = proc_status(self.pid)
+            rss = st.get("VmRSS", 0)
             self.samples.append(rss)
             self.peak = max(self.peak, rss)
+            self.hwm = max(self.hwm, st.get("VmHWM", 0))
             if self.kids:
                 for k in children(self.pid):
                     st = proc_status(k)
