@@ -250,6 +250,11 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 
 window.addEventListener('hashchange', route);
+// The skip link moves focus; it must not become a route.
+document.querySelector('.skip-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener('unhandledrejection', (e) => {
   const err = e.reason;
   if (err && err.handled) return;
