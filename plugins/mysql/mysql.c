@@ -25,9 +25,8 @@
 #include <unistd.h>
 
 #include "plugin.h"
+#include "tool.h"
 
-#define MYSQL_FORWARD_LINES	20
-#define MYSQL_FORWARD_WIDTH	300
 #define MYSQL_ERR_MAX		(16 * 1024)
 #define MYSQL_HEAD_MAX		4096
 #define MYSQL_CONNECT_TIMEOUT	"--connect-timeout=10"
@@ -89,26 +88,6 @@ mysql_conn_read(struct mysql_conn *conn, const cJSON *ep)
 	conn->defaults_fd = -1;
 }
 
-/* Write all of buf to fd; -1 on error, quietly when the reader is gone. */
-static int
-mysql_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EPIPE)
-				plugin_error("write: %s", strerror(errno));
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Write the option file holding the password.  Option-file values are
  * double-quoted so '#', ';' and spaces survive; \ and " are escaped.
@@ -116,7 +95,7 @@ mysql_write_all(int fd, const char *buf, size_t len)
 static int
 mysql_defaults_open(struct mysql_conn *conn)
 {
-	const char *dir, *p;
+	const char *p;
 	char *text, *q;
 	size_t len;
 	int fd, rc;
@@ -143,20 +122,19 @@ mysql_defaults_open(struct mysql_conn *conn)
 	/* Inherited by the tools, which read it as /dev/fd/N. */
 	fd = memfd_create("shield-mysql", 0);
 	if (fd == -1) {
-		dir = getenv("TMPDIR");
-		snprintf(conn->defaults_path, sizeof conn->defaults_path,
-		    "%s/shield-mysql.XXXXXX",
-		    dir != NULL && *dir != '\0' ? dir : "/tmp");
-		/* mkstemp() makes it 0600; it is unlinked when we finish. */
-		if ((fd = mkostemp(conn->defaults_path, O_CLOEXEC)) == -1) {
+		/* Mode 0600; it is unlinked when we finish. */
+		fd = tool_tmpfile_path(conn->defaults_path,
+		    sizeof conn->defaults_path, "shield-mysql");
+		if (fd == -1) {
 			plugin_error("cannot create an option file: %s",
 			    strerror(errno));
+			conn->defaults_path[0] = '\0';
 			free(text);
 			return -1;
 		}
 	} else
 		fchmod(fd, 0600);	/* tools skip world-writable ones */
-	rc = mysql_write_all(fd, text, (size_t)(q - text));
+	rc = tool_write_all(fd, text, (size_t)(q - text));
 	explicit_bzero(text, len * 2 + 32);
 	free(text);
 	if (rc == -1) {
@@ -184,195 +162,6 @@ mysql_defaults_close(struct mysql_conn *conn)
 	conn->defaults_fd = -1;
 }
 
-/* 1 if dir/name is an executable file. */
-static int
-mysql_tool_in(const char *dir, const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return access(path, X_OK) == 0;
-}
-
-/* 1 if name is found as an executable in PATH. */
-static int
-mysql_tool_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save;
-	int found = 0;
-
-	if (path == NULL || (copy = strdup(path)) == NULL)
-		return 0;
-	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
-	    dir = strtok_r(NULL, ":", &save))
-		found = mysql_tool_in(*dir != '\0' ? dir : ".", name);
-	free(copy);
-	return found;
-}
-
-/*
- * The program for a tool: the MariaDB name, else the MySQL one, from
- * mysql_bindir or PATH.  Returns a string the caller frees.
- */
-static char *
-mysql_tool(const struct mysql_conn *conn, const char *mariadb,
-    const char *mysql)
-{
-	const char *name;
-	char *path;
-
-	if (conn->bindir == NULL)
-		return strdup(mysql_tool_in_path(mariadb) ||
-		    !mysql_tool_in_path(mysql) ? mariadb : mysql);
-	name = mysql_tool_in(conn->bindir, mariadb) ? mariadb : mysql;
-	if (asprintf(&path, "%s/%s", conn->bindir, name) == -1)
-		return NULL;
-	return path;
-}
-
-/* An unlinked temporary file, close-on-exec, or -1 (reported). */
-static int
-mysql_tmpfile(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof path, "%s/shield-mysql.XXXXXX",
-	    dir != NULL && *dir != '\0' ? dir : "/tmp");
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		plugin_error("cannot create a temporary file: %s",
-		    strerror(errno));
-		return -1;
-	}
-	unlink(path);
-	return fd;
-}
-
-/* Read up to size-1 bytes from the end of fd into buf, NUL-terminated. */
-static void
-mysql_tmpfile_tail(int fd, char *buf, size_t size)
-{
-	off_t end = lseek(fd, 0, SEEK_END), start;
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (end <= 0)
-		return;
-	start = end > (off_t)(size - 1) ? end - (off_t)(size - 1) : 0;
-	if ((n = pread(fd, buf, (size_t)(end - start), start)) < 0)
-		n = 0;
-	buf[n] = '\0';
-}
-
-/*
- * Print a tool's captured stderr on ours: its last lines, each cut short
- * (a client may echo a failed statement, data and all), password masked.
- */
-static void
-mysql_forward(const struct mysql_conn *conn, const char *text)
-{
-	const char *pw = conn->password, *p, *eol, *hit;
-	size_t pwlen = pw != NULL ? strlen(pw) : 0, len;
-	int lines = 0;
-
-	/* Find where the last MYSQL_FORWARD_LINES lines start. */
-	for (p = text + strlen(text); p > text; p--) {
-		if (p[-1] == '\n' && p[0] != '\0' &&
-		    ++lines >= MYSQL_FORWARD_LINES)
-			break;
-	}
-	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
-		eol = strchrnul(p, '\n');
-		len = (size_t)(eol - p);
-		if (len > MYSQL_FORWARD_WIDTH) {
-			len = MYSQL_FORWARD_WIDTH;
-			/* Do not split a UTF-8 sequence. */
-			while (len > 0 &&
-			    ((unsigned char)p[len] & 0xc0) == 0x80)
-				len--;
-		}
-		/* A very short password would mask half of every message. */
-		while (pwlen >= 3 && len >= pwlen &&
-		    (hit = memmem(p, len, pw, pwlen)) != NULL) {
-			fwrite(p, 1, (size_t)(hit - p), stderr);
-			fputs("********", stderr);
-			len -= (size_t)(hit - p) + pwlen;
-			p = hit + pwlen;
-		}
-		fwrite(p, 1, len, stderr);
-		fputs(p + len < eol ? "...\n" : "\n", stderr);
-	}
-	fflush(stderr);
-}
-
-/*
- * Start a tool with in/out as stdin/stdout and its stderr going to a fresh
- * temporary file, returned in *efd for mysql_finish().  Returns the pid or
- * -1.
- */
-static pid_t
-mysql_start(const char *const *argv, int in, int out, int *efd)
-{
-	char msg[1024];
-	int saved;
-	pid_t pid;
-
-	if ((*efd = mysql_tmpfile()) == -1)
-		return -1;
-	/* plugin_spawn() gives the child our stderr: lend it the file. */
-	fflush(stderr);
-	if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
-		plugin_error("dup: %s", strerror(errno));
-		close(*efd);
-		return -1;
-	}
-	dup2(*efd, 2);
-	pid = plugin_spawn(argv, NULL, in, out);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	if (pid == -1) {
-		/* Whatever plugin_spawn() said went to the file. */
-		mysql_tmpfile_tail(*efd, msg, sizeof msg);
-		fputs(msg, stderr);
-		close(*efd);
-	}
-	return pid;
-}
-
-/*
- * Wait for a tool from mysql_start(), put the tail of its stderr in err and
- * forward it to ours.  Returns what plugin_wait() does.
- */
-static int
-mysql_finish(const struct mysql_conn *conn, pid_t pid, int efd,
-    const char *what, char *err, size_t errsz)
-{
-	int status;
-
-	status = plugin_wait(pid, what);
-	mysql_tmpfile_tail(efd, err, errsz);
-	close(efd);
-	mysql_forward(conn, err);
-	return status;
-}
-
-/* Run a tool to completion; see mysql_start() and mysql_finish(). */
-static int
-mysql_exec(const struct mysql_conn *conn, const char *const *argv, int in,
-    int out, char *err, size_t errsz)
-{
-	pid_t pid;
-	int efd;
-
-	err[0] = '\0';
-	if ((pid = mysql_start(argv, in, out, &efd)) == -1)
-		return -1;
-	return mysql_finish(conn, pid, efd, argv[0], err, errsz);
-}
-
 /*
  * Summarise a failed tool run in one line a user can act on, from its exit
  * status and the tail of its stderr.
@@ -383,8 +172,7 @@ mysql_explain(const struct mysql_conn *conn, const char *what, int status,
 {
 	const char *p;
 
-	if ((status == -1 || status == 127) &&
-	    strstr(err, "cannot run") != NULL)
+	if (tool_not_started(status, err))
 		plugin_error("cannot run %s: is the MySQL/MariaDB client "
 		    "installed (or mysql_bindir set)?", what);
 	else if (strstr(err, "Can't connect") != NULL ||
@@ -419,10 +207,8 @@ mysql_explain(const struct mysql_conn *conn, const char *what, int status,
 	    strstr(p, " at line ") != NULL)
 		plugin_error("%s stopped at the first error in the archive "
 		    "(see above)", what);
-	else if (status > 128 && status < 128 + 65)
-		plugin_error("%s was killed by signal %d", what, status - 128);
 	else
-		plugin_error("%s failed (exit status %d)", what, status);
+		tool_report_status(what, status);
 }
 
 /* Start argv with the option file and the connection options. */
@@ -456,11 +242,12 @@ mysql_client_script(const struct mysql_conn *conn, const char *script,
 
 	if (out != NULL)
 		out[0] = '\0';
-	if ((tool = mysql_tool(conn, "mariadb", "mysql")) == NULL)
+	tool = tool_find(conn->bindir, NULL, "mariadb", "mysql", NULL);
+	if (tool == NULL)
 		return -1;
 	/* Never let output reach our stdout: it may be a backup stream. */
 	if (out != NULL)
-		ofd = mysql_tmpfile();
+		ofd = tool_tmpfile();
 	else
 		ofd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (ofd == -1)
@@ -470,7 +257,7 @@ mysql_client_script(const struct mysql_conn *conn, const char *script,
 		goto out;
 	}
 	/* Scripts are far below a pipe's capacity: write them all now. */
-	if (mysql_write_all(fds[1], script, strlen(script)) == -1) {
+	if (tool_write_all(fds[1], script, strlen(script)) == -1) {
 		close(fds[0]);
 		close(fds[1]);
 		goto out;
@@ -483,12 +270,13 @@ mysql_client_script(const struct mysql_conn *conn, const char *script,
 	if (force)
 		argv[n++] = "--force";
 	argv[n] = NULL;
-	status = mysql_exec(conn, argv, fds[0], ofd, err, sizeof err);
+	status = tool_capture_run(argv, fds[0], ofd, conn->password, err,
+	    sizeof err);
 	close(fds[0]);
 	if (status != 0 && !force)
 		mysql_explain(conn, "mysql client", status, err);
 	if (out != NULL)
-		mysql_tmpfile_tail(ofd, out, outsz);
+		tool_tail_read(ofd, out, outsz);
 out:
 	if (ofd != -1)
 		close(ofd);
@@ -560,7 +348,8 @@ mysql_backup(const cJSON *ep)
 		return 1;
 	if (mysql_preflight(&conn) == -1)
 		goto out;
-	if ((tool = mysql_tool(&conn, "mariadb-dump", "mysqldump")) == NULL ||
+	if ((tool = tool_find(conn.bindir, NULL, "mariadb-dump",
+	    "mysqldump", NULL)) == NULL ||
 	    (conn.options != NULL && (opts = strdup(conn.options)) == NULL)) {
 		plugin_error("out of memory");
 		goto out;
@@ -587,7 +376,8 @@ mysql_backup(const cJSON *ep)
 		argv[n++] = conn.database;
 	}
 	argv[n] = NULL;
-	status = mysql_exec(&conn, argv, -1, 1, err, sizeof err);
+	status = tool_capture_run(argv, -1, 1, conn.password, err,
+	    sizeof err);
 	if (status != 0)
 		mysql_explain(&conn, "mysqldump", status, err);
 	else
@@ -725,7 +515,7 @@ mysql_feed(int fd, char *tail, size_t *tlen)
 			    strerror(errno));
 			return -1;
 		}
-		if (mysql_write_all(fd, buf, (size_t)r) == -1)
+		if (tool_write_all(fd, buf, (size_t)r) == -1)
 			return -1;
 		/* Slide the window: old tail bytes, then the new ones. */
 		if ((size_t)r >= MYSQL_TAIL) {
@@ -781,7 +571,8 @@ mysql_restore(const cJSON *ep)
 	if (mysql_defaults_open(&conn) == -1)
 		return 1;
 	if (mysql_kill_sessions(&conn) == -1 ||
-	    (tool = mysql_tool(&conn, "mariadb", "mysql")) == NULL)
+	    (tool = tool_find(conn.bindir, NULL, "mariadb", "mysql",
+	    NULL)) == NULL)
 		goto out;
 	if (conn.database != NULL) {
 		strcat(prefix, "CREATE DATABASE IF NOT EXISTS ");
@@ -797,12 +588,12 @@ mysql_restore(const cJSON *ep)
 		plugin_error("pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid = mysql_start(argv, fds[0], -1, &efd);
+	pid = tool_capture_begin(argv, fds[0], -1, &efd);
 	close(fds[0]);
 	if (pid != -1) {
-		fed = mysql_write_all(fds[1], prefix, strlen(prefix));
+		fed = tool_write_all(fds[1], prefix, strlen(prefix));
 		if (fed == 0)
-			fed = mysql_write_all(fds[1], head, len);
+			fed = tool_write_all(fds[1], head, len);
 		tlen = len < MYSQL_TAIL ? len : MYSQL_TAIL;
 		memcpy(tail, head + len - tlen, tlen);
 		if (fed == 0)
@@ -810,7 +601,8 @@ mysql_restore(const cJSON *ep)
 	}
 	close(fds[1]);
 	status = pid == -1 ? -1 :
-	    mysql_finish(&conn, pid, efd, "mysql client", err, sizeof err);
+	    tool_capture_end(pid, efd, "mysql client", conn.password,
+	    err, sizeof err);
 	if (fed == 0 && mysql_truncated(head, tail, tlen)) {
 		plugin_error("the archive is truncated (it lacks the dump's "
 		    "closing line); what it held up to the cut stays restored");
@@ -867,8 +659,8 @@ mysql_validate(const cJSON *ep)
 			plugin_error("mysql_bindir %s is not a directory",
 			    conn.bindir);
 			bad = 1;
-		} else if (!mysql_tool_in(conn.bindir, "mariadb-dump") &&
-		    !mysql_tool_in(conn.bindir, "mysqldump")) {
+		} else if (!tool_in_dir(conn.bindir, "mariadb-dump") &&
+		    !tool_in_dir(conn.bindir, "mysqldump")) {
 			plugin_error("mysql_bindir %s has neither mariadb-dump "
 			    "nor mysqldump", conn.bindir);
 			bad = 1;
