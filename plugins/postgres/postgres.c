@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +29,13 @@
 #include <unistd.h>
 
 #include "plugin.h"
+#include "tool.h"
 
-#define PG_FORWARD_LINES	20
-#define PG_FORWARD_WIDTH	300
 #define PG_ERR_MAX		(16 * 1024)
 #define PG_CONNECT_TIMEOUT	"10"
 #define PG_MAINTENANCE_DB	"postgres"
+/* Where Debian and Ubuntu install each server version's tools. */
+#define PG_VERSION_DIRS		"/usr/lib/postgresql/*/bin"
 
 /* What the endpoint says about the server. */
 struct pg_conn {
@@ -102,45 +102,6 @@ pg_env_set(const struct pg_conn *conn)
 	unsetenv("PGOPTIONS");
 }
 
-/* 1 if dir/name is an executable file. */
-static int
-pg_tool_in(const char *dir, const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return access(path, X_OK) == 0;
-}
-
-/* 1 if name is found as an executable in PATH. */
-static int
-pg_tool_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save;
-	int found = 0;
-
-	if (path == NULL || (copy = strdup(path)) == NULL)
-		return 0;
-	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
-	    dir = strtok_r(NULL, ":", &save))
-		found = pg_tool_in(*dir != '\0' ? dir : ".", name);
-	free(copy);
-	return found;
-}
-
-/* Compare two /usr/lib/postgresql/N/bin paths by version, newest first. */
-static int
-pg_version_cmp(const void *a, const void *b)
-{
-	const char *sa = *(const char *const *)a, *sb = *(const char *const *)b;
-	const char *prefix = "/usr/lib/postgresql/";
-	long va = strtol(sa + strlen(prefix), NULL, 10);
-	long vb = strtol(sb + strlen(prefix), NULL, 10);
-
-	return va < vb ? 1 : va > vb ? -1 : 0;
-}
-
 /*
  * The program to run for a tool: pg_bindir/name, else the bare name when
  * PATH has it, else the newest Debian server-version directory that has it.
@@ -149,169 +110,7 @@ pg_version_cmp(const void *a, const void *b)
 static char *
 pg_tool(const struct pg_conn *conn, const char *name)
 {
-	glob_t g;
-	char *path = NULL;
-	size_t i;
-
-	if (conn->bindir != NULL) {
-		if (asprintf(&path, "%s/%s", conn->bindir, name) == -1)
-			return NULL;
-		return path;
-	}
-	if (pg_tool_in_path(name))
-		return strdup(name);
-	if (glob("/usr/lib/postgresql/*/bin", 0, NULL, &g) == 0) {
-		qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv,
-		    pg_version_cmp);
-		for (i = 0; i < g.gl_pathc && path == NULL; i++) {
-			if (pg_tool_in(g.gl_pathv[i], name) &&
-			    asprintf(&path, "%s/%s", g.gl_pathv[i], name) == -1)
-				path = NULL;
-		}
-		globfree(&g);
-	}
-	return path != NULL ? path : strdup(name);
-}
-
-/* An unlinked temporary file, close-on-exec, or -1 (reported). */
-static int
-pg_tmpfile(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof path, "%s/shield-pg.XXXXXX",
-	    dir != NULL && *dir != '\0' ? dir : "/tmp");
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		plugin_error("cannot create a temporary file: %s",
-		    strerror(errno));
-		return -1;
-	}
-	unlink(path);
-	return fd;
-}
-
-/* Read up to size-1 bytes from the end of fd into buf, NUL-terminated. */
-static void
-pg_tmpfile_tail(int fd, char *buf, size_t size)
-{
-	off_t end = lseek(fd, 0, SEEK_END), start;
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (end <= 0)
-		return;
-	start = end > (off_t)(size - 1) ? end - (off_t)(size - 1) : 0;
-	if ((n = pread(fd, buf, (size_t)(end - start), start)) < 0)
-		n = 0;
-	buf[n] = '\0';
-}
-
-/*
- * Print a tool's captured stderr on ours: its last lines, each cut short
- * (a client may echo a failed statement, data and all), password masked.
- */
-static void
-pg_forward(const struct pg_conn *conn, const char *text)
-{
-	const char *pw = conn->password, *p, *eol, *hit;
-	size_t pwlen = pw != NULL ? strlen(pw) : 0, len;
-	int lines = 0;
-
-	/* Find where the last PG_FORWARD_LINES lines start. */
-	for (p = text + strlen(text); p > text; p--) {
-		if (p[-1] == '\n' && p[0] != '\0' &&
-		    ++lines >= PG_FORWARD_LINES)
-			break;
-	}
-	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
-		eol = strchrnul(p, '\n');
-		len = (size_t)(eol - p);
-		if (len > PG_FORWARD_WIDTH) {
-			len = PG_FORWARD_WIDTH;
-			/* Do not split a UTF-8 sequence. */
-			while (len > 0 &&
-			    ((unsigned char)p[len] & 0xc0) == 0x80)
-				len--;
-		}
-		/* A very short password would mask half of every message. */
-		while (pwlen >= 3 && len >= pwlen &&
-		    (hit = memmem(p, len, pw, pwlen)) != NULL) {
-			fwrite(p, 1, (size_t)(hit - p), stderr);
-			fputs("********", stderr);
-			len -= (size_t)(hit - p) + pwlen;
-			p = hit + pwlen;
-		}
-		fwrite(p, 1, len, stderr);
-		fputs(p + len < eol ? "...\n" : "\n", stderr);
-	}
-	fflush(stderr);
-}
-
-/*
- * Start a tool with in/out as stdin/stdout and its stderr going to a fresh
- * temporary file, returned in *efd for pg_finish().  Returns the pid or -1.
- */
-static pid_t
-pg_start(const char *const *argv, int in, int out, int *efd)
-{
-	char msg[1024];
-	int saved;
-	pid_t pid;
-
-	if ((*efd = pg_tmpfile()) == -1)
-		return -1;
-	/* plugin_spawn() gives the child our stderr: lend it the file. */
-	fflush(stderr);
-	if ((saved = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
-		plugin_error("dup: %s", strerror(errno));
-		close(*efd);
-		return -1;
-	}
-	dup2(*efd, 2);
-	pid = plugin_spawn(argv, NULL, in, out);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	if (pid == -1) {
-		/* Whatever plugin_spawn() said went to the file. */
-		pg_tmpfile_tail(*efd, msg, sizeof msg);
-		fputs(msg, stderr);
-		close(*efd);
-	}
-	return pid;
-}
-
-/*
- * Wait for a tool from pg_start(), put the tail of its stderr in err and
- * forward it to ours.  Returns what plugin_wait() does.
- */
-static int
-pg_finish(const struct pg_conn *conn, pid_t pid, int efd, const char *what,
-    char *err, size_t errsz)
-{
-	int status;
-
-	status = plugin_wait(pid, what);
-	pg_tmpfile_tail(efd, err, errsz);
-	close(efd);
-	pg_forward(conn, err);
-	return status;
-}
-
-/* Run a tool to completion; see pg_start() and pg_finish(). */
-static int
-pg_exec(const struct pg_conn *conn, const char *const *argv, int in, int out,
-    char *err, size_t errsz)
-{
-	pid_t pid;
-	int efd;
-
-	err[0] = '\0';
-	if ((pid = pg_start(argv, in, out, &efd)) == -1)
-		return -1;
-	return pg_finish(conn, pid, efd, argv[0], err, errsz);
+	return tool_find(conn->bindir, PG_VERSION_DIRS, name, NULL);
 }
 
 /* Copy the quoted text after needle (up to the closing quote) into buf. */
@@ -341,27 +140,25 @@ pg_explain(const struct pg_conn *conn, const char *what, int status,
     const char *err)
 {
 	char name[256];
+	const char *why = NULL;
 
-	if (status == -1 || status == 127) {
-		if (strstr(err, "cannot run") != NULL) {
-			plugin_error("cannot run %s: is the PostgreSQL client "
-			    "installed (or pg_bindir set)?", what);
-			return;
-		}
+	if (tool_not_started(status, err)) {
+		plugin_error("cannot run %s: is the PostgreSQL client "
+		    "installed (or pg_bindir set)?", what);
+		return;
 	}
 	if (strstr(err, "Connection refused") != NULL)
-		plugin_error("cannot connect to %s:%s: connection refused",
-		    conn->host, conn->port);
+		why = "connection refused";
 	else if (strstr(err, "timeout expired") != NULL)
-		plugin_error("cannot connect to %s:%s: timed out",
-		    conn->host, conn->port);
+		why = "timed out";
 	else if (strstr(err, "could not translate host name") != NULL)
-		plugin_error("cannot connect to %s:%s: unknown host",
-		    conn->host, conn->port);
+		why = "unknown host";
 	else if (strstr(err, "No route to host") != NULL ||
 	    strstr(err, "Network is unreachable") != NULL)
-		plugin_error("cannot connect to %s:%s: no route to host",
-		    conn->host, conn->port);
+		why = "no route to host";
+	if (why != NULL)
+		plugin_error("cannot connect to %s:%s: %s", conn->host,
+		    conn->port, why);
 	else if (strstr(err, "password authentication failed") != NULL ||
 	    strstr(err, "authentication failed for user") != NULL)
 		plugin_error("authentication failed for user %s on %s:%s",
@@ -385,10 +182,8 @@ pg_explain(const struct pg_conn *conn, const char *what, int status,
 	    strstr(err, "unexpected end of file") != NULL ||
 	    strstr(err, "did not find magic string") != NULL)
 		plugin_error("the archive is truncated or damaged");
-	else if (status > 128 && status < 128 + 65)
-		plugin_error("%s was killed by signal %d", what, status - 128);
 	else
-		plugin_error("%s failed (exit status %d)", what, status);
+		tool_report_status(what, status);
 }
 
 /* Append "-h H -p P -U U -w" to argv at *n. */
@@ -435,32 +230,13 @@ pg_backup(const cJSON *ep)
 		argv[n++] = PG_MAINTENANCE_DB;
 	}
 	argv[n] = NULL;
-	status = pg_exec(&conn, argv, -1, 1, err, sizeof err);
+	status = tool_capture_run(argv, -1, 1, conn.password, err,
+	    sizeof err);
 	if (status != 0)
 		pg_explain(&conn, conn.database != NULL ? "pg_dump" :
 		    "pg_dumpall", status, err);
 	free(tool);
 	return status == 0 ? 0 : 1;
-}
-
-/* Write all of buf to fd; -1 on error, quietly when the reader is gone. */
-static int
-pg_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EPIPE)
-				plugin_error("write: %s", strerror(errno));
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }
 
 /*
@@ -482,7 +258,7 @@ pg_psql_script(const struct pg_conn *conn, const char *script,
 		free(tool);
 		return -1;
 	}
-	if ((ofd = pg_tmpfile()) == -1)
+	if ((ofd = tool_tmpfile()) == -1)
 		goto out;
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		plugin_error("pipe: %s", strerror(errno));
@@ -490,7 +266,7 @@ pg_psql_script(const struct pg_conn *conn, const char *script,
 		goto out;
 	}
 	/* The script is far below a pipe's capacity: write it all now. */
-	if (pg_write_all(fds[1], script, strlen(script)) == -1) {
+	if (tool_write_all(fds[1], script, strlen(script)) == -1) {
 		close(fds[0]);
 		close(fds[1]);
 		close(ofd);
@@ -512,11 +288,12 @@ pg_psql_script(const struct pg_conn *conn, const char *script,
 	argv[n++] = "-d";
 	argv[n++] = PG_MAINTENANCE_DB;
 	argv[n] = NULL;
-	status = pg_exec(conn, argv, fds[0], ofd, err, sizeof err);
+	status = tool_capture_run(argv, fds[0], ofd, conn->password, err,
+	    sizeof err);
 	close(fds[0]);
 	if (status != 0)
 		pg_explain(conn, "psql", status, err);
-	pg_tmpfile_tail(ofd, out, outsz);
+	tool_tail_read(ofd, out, outsz);
 	close(ofd);
 out:
 	free(var);
@@ -618,7 +395,7 @@ pg_feed_raw(int fd)
 			    strerror(errno));
 			return -1;
 		}
-		if (pg_write_all(fd, buf, (size_t)r) == -1)
+		if (tool_write_all(fd, buf, (size_t)r) == -1)
 			return -1;
 	}
 }
@@ -677,17 +454,18 @@ pg_restore_db(const struct pg_conn *conn)
 		free(tool);
 		return 1;
 	}
-	pid = pg_start(argv, fds[0], -1, &efd);
+	pid = tool_capture_begin(argv, fds[0], -1, &efd);
 	close(fds[0]);
 	fed = -1;
 	if (pid != -1) {
-		fed = pg_write_all(fds[1], head, got);
+		fed = tool_write_all(fds[1], head, got);
 		if (fed == 0)
 			fed = pg_feed_raw(fds[1]);
 	}
 	close(fds[1]);
 	status = pid == -1 ? -1 :
-	    pg_finish(conn, pid, efd, "pg_restore", err, sizeof err);
+	    tool_capture_end(pid, efd, "pg_restore",
+	    conn->password, err, sizeof err);
 	free(tool);
 	if (status == 0 && fed == 0) {
 		plugin_info("restored database %s", conn->database);
@@ -849,7 +627,7 @@ pg_restore_cluster(const struct pg_conn *conn)
 		goto out;
 	/* psql echoes query results (set_config and such): drop them. */
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	pid = pg_start(argv, fds[0], devnull, &efd);
+	pid = tool_capture_begin(argv, fds[0], devnull, &efd);
 	close(fds[0]);
 	if (devnull != -1)
 		close(devnull);
@@ -857,7 +635,8 @@ pg_restore_cluster(const struct pg_conn *conn)
 	    conn->user);
 	close(fds[1]);
 	status = pid == -1 ? -1 :
-	    pg_finish(conn, pid, efd, "psql", err, sizeof err);
+	    tool_capture_end(pid, efd, "psql", conn->password,
+	    err, sizeof err);
 	if (status == 0 && fed == 0) {
 		plugin_info("restored the cluster");
 		rc = 0;
@@ -905,7 +684,7 @@ pg_validate(const cJSON *ep)
 			plugin_error("pg_bindir %s is not a directory",
 			    conn.bindir);
 			bad = 1;
-		} else if (!pg_tool_in(conn.bindir, conn.database != NULL ?
+		} else if (!tool_in_dir(conn.bindir, conn.database != NULL ?
 		    "pg_dump" : "pg_dumpall")) {
 			plugin_error("pg_bindir %s has no %s", conn.bindir,
 			    conn.database != NULL ? "pg_dump" : "pg_dumpall");
