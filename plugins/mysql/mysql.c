@@ -163,18 +163,42 @@ mysql_defaults_close(struct mysql_conn *conn)
 }
 
 /*
+ * 1 if the client lost a connection it had made: the server went away or
+ * closed it in the middle of a query.  A connection lost during the
+ * handshake is a failure to connect, and the client then says where it
+ * was: "Lost connection to server at 'reading initial communication
+ * packet'".
+ */
+static int
+mysql_lost(const char *err)
+{
+	const char *p, *eol;
+
+	if (strstr(err, "has gone away") != NULL)
+		return 1;
+	if ((p = strstr(err, "Lost connection")) == NULL)
+		return 0;
+	eol = strchrnul(p, '\n');
+	return memmem(p, (size_t)(eol - p), " at '", 5) == NULL;
+}
+
+/*
  * Summarise a failed tool run in one line a user can act on, from its exit
- * status and the tail of its stderr.
+ * status and the tail of its stderr.  what names the tool, during what it
+ * was doing ("the dump").
  */
 static void
-mysql_explain(const struct mysql_conn *conn, const char *what, int status,
-    const char *err)
+mysql_explain(const struct mysql_conn *conn, const char *what,
+    const char *during, int status, const char *err)
 {
 	const char *p;
 
 	if (tool_not_started(status, err))
 		plugin_error("cannot run %s: is the MySQL/MariaDB client "
 		    "installed (or mysql_bindir set)?", what);
+	else if (mysql_lost(err))
+		plugin_error("lost the connection to %s:%s during %s (server "
+		    "gone away?)", conn->host, conn->port, during);
 	else if (strstr(err, "Can't connect") != NULL ||
 	    strstr(err, "Lost connection") != NULL) {
 		if (strstr(err, "(111)") != NULL ||
@@ -274,7 +298,7 @@ mysql_client_script(const struct mysql_conn *conn, const char *script,
 	    sizeof err);
 	close(fds[0]);
 	if (status != 0 && !force)
-		mysql_explain(conn, "mysql client", status, err);
+		mysql_explain(conn, "mysql client", "a query", status, err);
 	if (out != NULL)
 		tool_tail_read(ofd, out, outsz);
 out:
@@ -379,7 +403,7 @@ mysql_backup(const cJSON *ep)
 	status = tool_capture_run(argv, -1, 1, conn.password, err,
 	    sizeof err);
 	if (status != 0)
-		mysql_explain(&conn, "mysqldump", status, err);
+		mysql_explain(&conn, "mysqldump", "the dump", status, err);
 	else
 		rc = 0;
 out:
@@ -619,7 +643,8 @@ mysql_restore(const cJSON *ep)
 	if (status == 0)
 		plugin_error("reading the archive failed");
 	else
-		mysql_explain(&conn, "the restore", status, err);
+		mysql_explain(&conn, "the restore", "the restore", status,
+		    err);
 	plugin_error("the restore stopped at the first error; what ran "
 	    "before it stays applied");
 out:
