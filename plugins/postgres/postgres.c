@@ -132,12 +132,25 @@ pg_quoted_after(const char *text, const char *needle, char *buf, size_t size)
 }
 
 /*
+ * 1 if a tool that connects again as it goes (pg_dumpall once for each
+ * database, psql at each \connect of a cluster script) failed to: it had
+ * reached the server before, which then went away in the middle of the run.
+ */
+static int
+pg_reconnect_failed(const char *err)
+{
+	return strstr(err, "pg_dump failed on database") != NULL ||
+	    strstr(err, "\\connect: ") != NULL;
+}
+
+/*
  * Summarise a failed tool run in one line a user can act on, from its exit
- * status and the tail of its stderr.
+ * status and the tail of its stderr.  what names the tool, during what it
+ * was doing ("the dump").
  */
 static void
-pg_explain(const struct pg_conn *conn, const char *what, int status,
-    const char *err)
+pg_explain(const struct pg_conn *conn, const char *what, const char *during,
+    int status, const char *err)
 {
 	char name[256];
 	const char *why = NULL;
@@ -156,7 +169,10 @@ pg_explain(const struct pg_conn *conn, const char *what, int status,
 	else if (strstr(err, "No route to host") != NULL ||
 	    strstr(err, "Network is unreachable") != NULL)
 		why = "no route to host";
-	if (why != NULL)
+	if (why != NULL && pg_reconnect_failed(err))
+		plugin_error("lost the connection to %s:%s during %s (server "
+		    "gone away?)", conn->host, conn->port, during);
+	else if (why != NULL)
 		plugin_error("cannot connect to %s:%s: %s", conn->host,
 		    conn->port, why);
 	else if (strstr(err, "password authentication failed") != NULL ||
@@ -234,7 +250,7 @@ pg_backup(const cJSON *ep)
 	    sizeof err);
 	if (status != 0)
 		pg_explain(&conn, conn.database != NULL ? "pg_dump" :
-		    "pg_dumpall", status, err);
+		    "pg_dumpall", "the dump", status, err);
 	free(tool);
 	return status == 0 ? 0 : 1;
 }
@@ -292,7 +308,7 @@ pg_psql_script(const struct pg_conn *conn, const char *script,
 	    sizeof err);
 	close(fds[0]);
 	if (status != 0)
-		pg_explain(conn, "psql", status, err);
+		pg_explain(conn, "psql", "a query", status, err);
 	tool_tail_read(ofd, out, outsz);
 	close(ofd);
 out:
@@ -474,7 +490,7 @@ pg_restore_db(const struct pg_conn *conn)
 	if (status == 0)
 		plugin_error("reading the archive failed");
 	else
-		pg_explain(conn, "pg_restore", status, err);
+		pg_explain(conn, "pg_restore", "the restore", status, err);
 	if (created) {
 		if (pg_psql_script(conn, pg_drop_db, conn->database, out,
 		    sizeof out) == 0)
@@ -645,7 +661,7 @@ pg_restore_cluster(const struct pg_conn *conn)
 	if (status == 0)
 		plugin_error("reading the archive failed");
 	else
-		pg_explain(conn, "psql", status, err);
+		pg_explain(conn, "psql", "the restore", status, err);
 	plugin_error("the cluster restore stopped at the first error; what "
 	    "ran before it stays applied");
 out:
