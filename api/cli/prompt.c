@@ -72,17 +72,21 @@ prompt_secret(const char *question)
 	char *answer;
 	int restore = 0;
 
-	fprintf(stderr, "%s: ", question);
-	fflush(stderr);
+	/*
+	 * Echo goes off before the prompt appears, and with TCSANOW: a
+	 * TCSAFLUSH would throw away what was typed (or pasted) ahead.
+	 */
 	if (tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
-		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+		restore = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
 	}
+	fprintf(stderr, "%s: ", question);
+	fflush(stderr);
 	answer = prompt_getline(stdin);
 	if (restore)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
 	else
 		fputc('\n', stderr);
 	return answer;
