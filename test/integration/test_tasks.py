@@ -322,6 +322,33 @@ def test_kill9_and_restart():
         e.close()
 
 
+def test_sigterm_while_tasks_run():
+    """SIGTERM with a backup streaming and a purge just queued: shieldd exits
+    0 within seconds, cleanly, and the running task says why it ended."""
+    e = Env()
+    try:
+        make_tree(e.path("src"))
+        j = e.job(e.target("src"), e.store("store"))
+        assert e.backup(j)["status"] == "done"
+        a = e.archives()[0]
+        slow = e.job(e.target("slow", plugin="slow", endpoint={"seconds": "60"}),
+                     e.d.api("GET", "/v1/stores")[0]["uuid"], name="slow")
+        tid = e.d.api("POST", "/v1/job/%s/run" % slow)["task_uuid"]
+        deadline = time.time() + 20
+        while e.d.api("GET", "/v1/task/" + tid)["status"] != "running" and time.time() < deadline:
+            time.sleep(0.1)
+        e.d.api("DELETE", "/v1/archive/" + a["uuid"])
+        t0 = time.time()
+        e.d.stop()          # SIGTERM; asserts exit 0 and a clean sanitizer log
+        assert time.time() - t0 < 15, "shutdown took %.1fs" % (time.time() - t0)
+        e.d.start()
+        e.d.login()
+        t = e.d.api("GET", "/v1/task/" + tid)
+        assert t["status"] == "failed" and "shieldd was stopped" in t["error"], t
+    finally:
+        e.close()
+
+
 def test_store_failing_midway():
     e = Env()
     try:
@@ -443,6 +470,7 @@ def test_one_task_per_target_and_20_concurrent():
 
 if __name__ == "__main__":
     run([test_fs_round_trip_exact, test_example_shell_plugin_round_trip, test_failing_plugins,
-         test_cancel_backup_and_restore, test_kill9_and_restart, test_store_failing_midway,
+         test_cancel_backup_and_restore, test_kill9_and_restart, test_sigterm_while_tasks_run,
+         test_store_failing_midway,
          test_checksum_mismatch_on_restore, test_expired_archives_are_purged,
          test_one_task_per_target_and_20_concurrent])
