@@ -322,6 +322,18 @@ def test_kill9_and_restart():
         e.close()
 
 
+def test_task_time_limit():
+    """A task running past --task-timeout fails with that reason."""
+    e = Env(args=["--task-timeout", "2"])
+    try:
+        slow = e.target("slow", plugin="slow", endpoint={"seconds": "30"})
+        t = e.backup(e.job(slow, e.store("store")), timeout=60)
+        assert t["status"] == "failed" and "timed out after 2" in t["error"], t
+        assert e.archives() == []
+    finally:
+        e.close()
+
+
 def test_sigterm_while_tasks_run():
     """SIGTERM with a backup streaming and a purge just queued: shieldd exits
     0 within seconds, cleanly, and the running task says why it ended."""
@@ -470,7 +482,8 @@ def test_one_task_per_target_and_20_concurrent():
 
 if __name__ == "__main__":
     run([test_fs_round_trip_exact, test_example_shell_plugin_round_trip, test_failing_plugins,
-         test_cancel_backup_and_restore, test_kill9_and_restart, test_sigterm_while_tasks_run,
+         test_cancel_backup_and_restore, test_kill9_and_restart, test_task_time_limit,
+         test_sigterm_while_tasks_run,
          test_store_failing_midway,
          test_checksum_mismatch_on_restore, test_expired_archives_are_purged,
          test_one_task_per_target_and_20_concurrent])
