@@ -25,7 +25,7 @@ def plugin_dir(tmp):
     """A plugin dir with the real fs and example plugins and the fixtures."""
     d = os.path.join(tmp, "plugins")
     os.makedirs(d)
-    for name in ("fs", "example"):
+    for name in ("fs", "example", "s3"):
         os.symlink(os.path.join(PLUGINS, name), os.path.join(d, name))
     for name in os.listdir(FIXTURES):
         os.symlink(os.path.join(FIXTURES, name), os.path.join(d, name))
