@@ -41,8 +41,10 @@ def test_fs_into_s3_round_trip_and_delete():
     e = Env()
     try:
         make_tree(e.path("src"))
-        with open(e.path("src", "twelve-mb.bin"), "wb") as f:
-            f.write(os.urandom(12 << 20))     # more than two 5 MiB parts
+        with open(e.path("src", "big.bin"), "wb") as f:
+            block = os.urandom(1 << 20)
+            for i in range(300):              # 300 MiB: 60 parts of 5 MiB
+                f.write(bytes([i % 256]) + block[1:])
         before = snapshot(e.path("src"))
         ep = s3_endpoint("e2e-" + uuid.uuid4().hex[:8])
         store = e.store("s3", plugin="s3", endpoint=ep)
@@ -50,7 +52,7 @@ def test_fs_into_s3_round_trip_and_delete():
         assert t["status"] == "done", t
         assert S3["S3_SECRET_KEY"] not in t["log"] and S3["S3_SECRET_KEY"] not in (t["error"] or "")
         a = e.archives()[0]
-        assert a["store_key"].startswith(ep["prefix"] + "/") and a["size"] > 12 << 20, a
+        assert a["store_key"].startswith(ep["prefix"] + "/") and a["size"] > 300 << 20, a
         assert object_exists(ep, a["store_key"])
         # wreck the source, restore from S3
         for name in os.listdir(e.path("src")):
