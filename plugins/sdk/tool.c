@@ -165,13 +165,14 @@ tool_tail_read(int fd, char *buf, size_t size)
 
 /*
  * Print the last lines of a tool's stderr, each cut short (a client may
- * echo a failed statement, data and all), with the secret masked.
+ * echo a failed statement, data and all), with the secret masked, also
+ * where the cut falls inside it.
  */
 void
 tool_print_tail(FILE *fp, const char *text, int lines, const char *secret)
 {
-	const char *p, *eol, *hit;
-	size_t slen = secret != NULL ? strlen(secret) : 0, len;
+	const char *p, *q, *end, *eol, *hit;
+	size_t slen = secret != NULL ? strlen(secret) : 0;
 	int seen = 0;
 
 	/* Find where the last lines start. */
@@ -181,23 +182,24 @@ tool_print_tail(FILE *fp, const char *text, int lines, const char *secret)
 	}
 	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
 		eol = strchrnul(p, '\n');
-		len = (size_t)(eol - p);
-		if (len > TOOL_TAIL_WIDTH) {
-			len = TOOL_TAIL_WIDTH;
+		end = eol;
+		if (eol - p > TOOL_TAIL_WIDTH) {
+			end = p + TOOL_TAIL_WIDTH;
 			/* Do not split a UTF-8 sequence. */
-			while (len > 0 &&
-			    ((unsigned char)p[len] & 0xc0) == 0x80)
-				len--;
+			while (end > p && ((unsigned char)*end & 0xc0) == 0x80)
+				end--;
 		}
-		while (slen >= TOOL_SECRET_MIN && len >= slen &&
-		    (hit = memmem(p, len, secret, slen)) != NULL) {
-			fwrite(p, 1, (size_t)(hit - p), fp);
+		q = p;
+		while (slen >= TOOL_SECRET_MIN && q < end &&
+		    (hit = memmem(q, (size_t)(eol - q), secret, slen)) !=
+		    NULL && hit < end) {
+			fwrite(q, 1, (size_t)(hit - q), fp);
 			fputs(TOOL_SECRET_MASK, fp);
-			len -= (size_t)(hit - p) + slen;
-			p = hit + slen;
+			q = hit + slen;
 		}
-		fwrite(p, 1, len, fp);
-		fputs(p + len < eol ? "...\n" : "\n", fp);
+		if (q < end)
+			fwrite(q, 1, (size_t)(end - q), fp);
+		fputs(end < eol ? "...\n" : "\n", fp);
 	}
 	fflush(fp);
 }
