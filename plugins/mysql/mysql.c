@@ -12,7 +12,8 @@
  * name.  Before a restore, the archive's kind is checked (nothing changes on
  * a foreign or empty archive) and the other connections using the target
  * are killed, since their metadata locks would stall the restore.  See
- * plugins/mysql/README.md.
+ * plugins/mysql/README.md.  A tool's stderr is captured, forwarded with the
+ * password masked and summarised in one last line (plugins/sdk/tool.h).
  */
 #include <errno.h>
 #include <fcntl.h>
