@@ -44,9 +44,7 @@ VG_BUILD ?= build-vg
 valgrind: deps-test
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(VG_BUILD) -j $(JOBS)
-	cd $(VG_BUILD) && ctest --output-on-failure -L unit -E 'test_pipeline|test_child' \
-	    -T memcheck --overwrite MemoryCheckCommandOptions="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no"
-	cd $(VG_BUILD) && SHIELD_VALGRIND=1 ctest --output-on-failure -R 'integration/(test_api|test_tasks)$$'
+	sh test/valgrind.sh $(VG_BUILD)
 
 bench: deps-test build
 	@sh test/bench/run.sh $(BUILD)
