@@ -32,7 +32,7 @@ trap 'rm -f "$tmp"' EXIT INT TERM
 	echo "# SHIELD benchmark results"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- command: \`sh test/bench/run.sh $build $*\`"
+	echo "- command: \`sh test/bench/run.sh $build${*:+ $*}\`"
 	echo "- commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 	echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null)"
