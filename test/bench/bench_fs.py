@@ -155,7 +155,7 @@ def main():
                     "%.2fx" % r if r else "1.00x (baseline)",
                     target, B.yes(r >= 0.9) if r and target else ""]
 
-        rows = [row("backup: `tar -b 256 -cf - DIR | cat > FILE`", "tar_c", None, ""),
+        rows = [row("backup: `tar -b 256 -cf - DIR \\| cat > FILE`", "tar_c", None, ""),
                 row("backup: the same + `sync FILE`", "tar_c_sync", "tar_c", ""),
                 row("backup: shield fs -> fs (run -> done)", "sh_b", "tar_c", ">= 0.9x"),
                 row("restore: `tar xf FILE -C NEWDIR`", "tar_x", None, ""),
