@@ -26,8 +26,9 @@ build: $(BUILD)/CMakeCache.txt
 run: deps build
 	@sh contrib/run.sh $(BUILD)
 
-# The whole suite runs once, built with ASan+UBSan.
-test: deps-test
+# The whole suite runs once, built with ASan+UBSan.  The optimised build is
+# made too, so that what `make run` builds (and -O2's warnings) is checked.
+test: deps-test build
 	cmake -S . -B $(ASAN_BUILD) -DSHIELD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 1800 -j $(JOBS)

@@ -325,7 +325,7 @@ static int
 lex(struct parser *p, const char *text)
 {
 	const char *s = text;
-	size_t used;
+	size_t used = 0;	/* set by every branch; GCC -O2 cannot tell */
 	unsigned char c;
 
 	while (*s != '\0') {
