@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <ftw.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,7 +270,44 @@ fs_signal_cb(int sig)
 	fs_interrupted = sig;
 }
 
-/* Catch the termination signals once, without SA_RESTART. */
+/*
+ * Read stdin without losing a termination signal.  Checking the flag and
+ * then calling read() leaves a window: a TERM handled in between would
+ * leave us blocked in read() until the KILL, with temporary files left
+ * behind.  So the signals are blocked while the flag is checked and only
+ * let through inside ppoll(), atomically.
+ */
+ssize_t
+fs_read_stdin(void *buf, size_t len)
+{
+	sigset_t block, old;
+	struct pollfd pfd;
+	ssize_t n;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (;;) {
+		if (fs_interrupted) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			errno = EINTR;
+			return -1;
+		}
+		pfd.fd = 0;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, NULL, &old) == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	n = read(0, buf, len);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return n;
+}
+
+/* Catch the termination signals, without SA_RESTART. */
 void
 fs_signals_catch(void)
 {
@@ -277,7 +315,12 @@ fs_signals_catch(void)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = fs_signal_cb;
-	sa.sa_flags = SA_RESETHAND;
+	/*
+	 * No SA_RESETHAND: the daemon signals the whole process group once
+	 * per stage, so a second TERM is routine and must not kill us before
+	 * the cleanup.  A plugin that does not stop gets the KILL anyway.
+	 */
+	sa.sa_flags = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -10,6 +10,8 @@
 #ifndef SHIELD_FS_H
 #define SHIELD_FS_H
 
+#include <sys/types.h>
+
 #include <cJSON.h>
 
 /* Size of the I/O buffers and of the tar write blocks. */
@@ -38,9 +40,12 @@ int	fs_fsync_dir(const char *path);
 /*
  * Install handlers so SIGTERM, SIGINT and SIGHUP set fs_interrupted and
  * interrupt blocking reads instead of killing the process, so the action
- * can clean up.  A second signal kills as usual.
+ * can clean up.  Further signals change nothing; the daemon's KILL after a
+ * grace period is what stops a plugin that does not.
  */
 void	fs_signals_catch(void);
+/* read(0, ...) that returns -1/EINTR once a termination signal came. */
+ssize_t	fs_read_stdin(void *, size_t);
 extern volatile int fs_interrupted;
 
 int	fs_backup(const cJSON *);

@@ -97,7 +97,7 @@ fs_store_copy(int fd)
 			plugin_error("reading standard input: interrupted");
 			return -1;
 		}
-		n = read(0, buf, sizeof buf);
+		n = fs_read_stdin(buf, sizeof buf);
 		if (n == 0)
 			return 0;
 		if (n == -1) {

@@ -344,7 +344,7 @@ fs_restore_read_cb(struct archive *a, void *arg, const void **out)
 	ssize_t n;
 
 	for (;;) {
-		n = read(0, r->buf, FS_BUFSIZE);
+		n = fs_read_stdin(r->buf, FS_BUFSIZE);
 		if (n >= 0) {
 			if (n == 0)
 				r->eof = 1;
@@ -569,7 +569,7 @@ fs_restore_extract(struct fs_restore_state *r)
 		goto out;
 	}
 	while (!r->eof) {
-		n = read(0, r->buf, FS_BUFSIZE);
+		n = fs_read_stdin(r->buf, FS_BUFSIZE);
 		if (n == 0)
 			r->eof = 1;
 		else if (n == -1 && (errno != EINTR || fs_interrupted)) {

@@ -245,7 +245,8 @@ def test_cancel_backup_and_restore():
         t = e.d.wait_task(tid, timeout=30)
         assert t["status"] == "canceled", t
         assert e.archives(target=slow_t) == []
-        assert [f for _, _, fs in os.walk(e.path("store")) for f in fs] == []
+        left = [os.path.join(dp, f) for dp, _, fs in os.walk(e.path("store")) for f in fs]
+        assert left == [], (left, t["log"])
         # a restore canceled midway leaves the directory as it was
         make_tree(e.path("src"))
         src = e.target("src")
