@@ -81,6 +81,13 @@ void	api_error(struct api_req *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* 400 with "missing": [...] naming the absent required fields. */
 void	api_missing(struct api_req *, const char *const *names, size_t n);
+/*
+ * A cache for big read-only lists: api_cache_reply() answers (and returns 1)
+ * when the reply to this exact URI was built since the catalog last changed;
+ * api_reply_cached() replies and keeps the text.
+ */
+int	api_cache_reply(struct api_req *);
+void	api_reply_cached(struct api_req *, cJSON *);
 /* Map a catalog status to a reply for resource `what` ("schedule"...). */
 void	api_cat_error(struct api_req *, int status, const char *what);
 

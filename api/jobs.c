@@ -78,6 +78,8 @@ jobs_list(struct api_req *r)
 	cJSON *arr;
 	int rc;
 
+	if (api_cache_reply(r))
+		return;
 	cat_filter_init(&f);
 	if (jobs_filter_uuid(r, "target", &f.target) != 0 ||
 	    jobs_filter_uuid(r, "store", &f.store) != 0 ||
@@ -96,7 +98,7 @@ jobs_list(struct api_req *r)
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(arr, job_json(r, &j[i]));
 	cat_jobs_free(j, n);
-	api_reply(r, 200, arr);
+	api_reply_cached(r, arr);
 }
 
 /* GET /v1/job/:uuid */

@@ -123,6 +123,20 @@ misc_label(struct evbuffer *b, const char *s)
 	}
 }
 
+/* One job's last success, as a metric line. */
+static void
+misc_success_cb(const char *uuid, const char *name, int64_t stopped,
+    void *arg)
+{
+	struct evbuffer *b = arg;
+
+	evbuffer_add_printf(b, "shield_job_last_success_timestamp_seconds"
+	    "{job=\"");
+	misc_label(b, name);
+	evbuffer_add_printf(b, "\",uuid=\"%s\"} %lld\n", uuid,
+	    (long long)stopped);
+}
+
 /* GET /metrics: Prometheus text exposition format. */
 static void
 misc_metrics(struct api_req *r)
@@ -131,11 +145,9 @@ misc_metrics(struct api_req *r)
 	static const char *const outs[] = { "done", "failed", "canceled" };
 	const struct supervisor_stats *st = supervisor_stats(r->d->sup);
 	struct cat_store_usage *u = NULL;
-	struct cat_filter f;
-	struct cat_job *j = NULL;
 	int64_t counts[5] = { 0 };
 	struct evbuffer *b = evbuffer_new();
-	size_t nu = 0, nj = 0, i, k, len;
+	size_t nu = 0, i, k, len;
 	char *text;
 
 	evbuffer_add_printf(b, "# HELP shield_up Whether shieldd is up.\n"
@@ -194,19 +206,7 @@ misc_metrics(struct api_req *r)
 	evbuffer_add_printf(b, "# HELP shield_job_last_success_timestamp_"
 	    "seconds When each job last finished a backup successfully.\n"
 	    "# TYPE shield_job_last_success_timestamp_seconds gauge\n");
-	cat_filter_init(&f);
-	if (catalog_jobs(r->d->cat, &f, &j, &nj) == CAT_OK) {
-		for (i = 0; i < nj; i++) {
-			if (strcmp(j[i].last_task_status, "done") != 0)
-				continue;
-			evbuffer_add_printf(b, "shield_job_last_success_"
-			    "timestamp_seconds{job=\"");
-			misc_label(b, j[i].name);
-			evbuffer_add_printf(b, "\",uuid=\"%s\"} %lld\n",
-			    j[i].uuid, (long long)j[i].last_task_stopped);
-		}
-		cat_jobs_free(j, nj);
-	}
+	catalog_job_successes(r->d->cat, misc_success_cb, b);
 	evbuffer_add_printf(b, "# HELP shield_scheduler_lag_seconds How late "
 	    "the last scheduled run fired.\n# TYPE shield_scheduler_lag_"
 	    "seconds gauge\nshield_scheduler_lag_seconds %.3f\n",

@@ -26,10 +26,26 @@
 /* The transport limit; bodies over API_BODY_MAX but under this get a JSON 413. */
 #define API_TRANSPORT_MAX	(8 * 1024 * 1024)
 
+/*
+ * Replies of large read-only lists, kept while the catalog is unchanged:
+ * GET /v1/jobs with 1,000 jobs is ~700 KB of JSON, and a dashboard polling
+ * it should not rebuild that for every request.
+ */
+#define API_CACHE_SLOTS	4
+struct api_cache {
+	char		*key;		/* the request URI */
+	int64_t		 generation;	/* catalog_generation() when built */
+	char		*body;
+	size_t		 len;
+	uint64_t	 used;		/* for replacing the least used */
+};
+
 struct api {
 	struct shieldd			*d;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*sock;
+	struct api_cache		 cache[API_CACHE_SLOTS];
+	uint64_t			 cache_clock;
 };
 
 static const struct api_route *const api_tables[] = {
@@ -613,6 +629,56 @@ api_new(struct shieldd *d, const char *listen, char **errp)
 	return api;
 }
 
+/* Answer from the cache if this URI's reply is still current. */
+int
+api_cache_reply(struct api_req *r)
+{
+	struct api *api = r->api;
+	const char *key = evhttp_request_get_uri(r->req);
+	int64_t gen = catalog_generation(r->d->cat);
+	struct api_cache *c;
+	size_t i;
+
+	for (i = 0; i < API_CACHE_SLOTS; i++) {
+		c = &api->cache[i];
+		if (c->key == NULL || c->generation != gen ||
+		    strcmp(c->key, key) != 0)
+			continue;
+		c->used = ++api->cache_clock;
+		api_reply_text(r, 200, "application/json", c->body, c->len);
+		return 1;
+	}
+	return 0;
+}
+
+/* Reply with json (consumed) and keep the text for api_cache_reply(). */
+void
+api_reply_cached(struct api_req *r, cJSON *json)
+{
+	struct api *api = r->api;
+	struct api_cache *c = &api->cache[0];
+	char *text = cJSON_PrintUnformatted(json);
+	size_t i;
+
+	cJSON_Delete(json);
+	if (text == NULL) {
+		api_error(r, 500, "out of memory");
+		return;
+	}
+	for (i = 1; i < API_CACHE_SLOTS; i++) {
+		if (api->cache[i].used < c->used)
+			c = &api->cache[i];
+	}
+	free(c->key);
+	free(c->body);
+	c->key = xstrdup(evhttp_request_get_uri(r->req));
+	c->generation = catalog_generation(r->d->cat);
+	c->body = text;
+	c->len = strlen(text);
+	c->used = ++api->cache_clock;
+	api_reply_text(r, 200, "application/json", c->body, c->len);
+}
+
 /* Stop accepting new connections. */
 void
 api_close(struct api *api)
@@ -627,9 +693,15 @@ api_close(struct api *api)
 void
 api_free(struct api *api)
 {
+	size_t i;
+
 	if (api == NULL)
 		return;
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	for (i = 0; i < API_CACHE_SLOTS; i++) {
+		free(api->cache[i].key);
+		free(api->cache[i].body);
+	}
 	free(api);
 }

@@ -231,7 +231,7 @@ catalog_open(const char *path, char **errp)
 		"PRAGMA foreign_keys = ON",
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = NORMAL",
-		"PRAGMA cache_size = -65536",
+		"PRAGMA cache_size = -16384",
 		"PRAGMA temp_store = MEMORY",
 	};
 	struct catalog *cat;

@@ -293,6 +293,26 @@ int	catalog_token_delete_by_hash(struct catalog *, const char *hash);
 /* Removes expired sessions. */
 int	catalog_tokens_expire(struct catalog *, int64_t now);
 
+/* ---- what the scheduler and monitoring need, row by row ---- */
+/*
+ * A number that changes whenever any row of the catalog changes (SQLite's
+ * count of changed rows on this connection): equal values mean nothing was
+ * written in between, so a reply built from the catalog can be reused.
+ */
+int64_t	catalog_generation(struct catalog *);
+/*
+ * Calls cb for every job (or only the one with uuid, when not NULL) with
+ * just what scheduling needs; strings are valid during the call only.
+ * Nothing is loaded as a whole, so 100,000 jobs cost no memory here.
+ */
+int	catalog_job_schedules(struct catalog *, const char *uuid,
+	    void (*cb)(const char *uuid, int paused, const char *timespec,
+	    int64_t last_scheduled, void *), void *arg);
+/* Calls cb for every job whose newest task ended done. */
+int	catalog_job_successes(struct catalog *,
+	    void (*cb)(const char *uuid, const char *name, int64_t stopped,
+	    void *), void *arg);
+
 /* ---- monitoring aggregates ---- */
 struct cat_store_usage {
 	id_buf	 store_uuid;

@@ -267,3 +267,71 @@ catalog_job_busy(struct catalog *cat, const char *job_uuid)
 	cat_done(st);
 	return busy;
 }
+
+/* SQLite's count of changed rows on this connection. */
+int64_t
+catalog_generation(struct catalog *cat)
+{
+	return (int64_t)sqlite3_total_changes64(cat->db);
+}
+
+/* Stream the scheduling fields of every job, or of one. */
+int
+catalog_job_schedules(struct catalog *cat, const char *uuid,
+    void (*cb)(const char *, int, const char *, int64_t, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (uuid == NULL)
+		st = cat_prepare(cat, SQL_JOB_SCHEDULES,
+		    "SELECT j.uuid, j.paused, s.timespec, j.last_scheduled"
+		    " FROM jobs j JOIN schedules s ON s.uuid = j.schedule_uuid");
+	else
+		st = cat_prepare(cat, SQL_JOB_SCHEDULE_ONE,
+		    "SELECT j.uuid, j.paused, s.timespec, j.last_scheduled"
+		    " FROM jobs j JOIN schedules s ON s.uuid = j.schedule_uuid"
+		    " WHERE j.uuid = ?1");
+	if (st == NULL)
+		return CAT_ERR;
+	if (uuid != NULL)
+		cat_bind_text(st, 1, uuid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    sqlite3_column_int64(st, 3), arg);
+	if (rc != SQLITE_DONE) {
+		cat_sqlerr(cat, "listing job schedules");
+		cat_done(st);
+		return CAT_ERR;
+	}
+	cat_done(st);
+	return CAT_OK;
+}
+
+/* Stream the jobs whose newest task is done, with when it stopped. */
+int
+catalog_job_successes(struct catalog *cat,
+    void (*cb)(const char *, const char *, int64_t, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = cat_prepare(cat, SQL_JOB_SUCCESSES,
+	    "SELECT j.uuid, j.name, t.stopped_at FROM jobs j"
+	    " JOIN tasks t ON t.rowid = j.last_task WHERE t.status = 'done'");
+	if (st == NULL)
+		return CAT_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2), arg);
+	if (rc != SQLITE_DONE) {
+		cat_sqlerr(cat, "listing job successes");
+		cat_done(st);
+		return CAT_ERR;
+	}
+	cat_done(st);
+	return CAT_OK;
+}

@@ -11,6 +11,7 @@
  * daemon was down are caught up once at start.  With SHIELD_MODE=DEV every
  * job runs every minute.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,32 +345,41 @@ scheduler_tick(struct scheduler *s)
 	sched_arm(s);
 }
 
-/* Load one job from a catalog row; catch up a missed run once. */
+/* What sched_load_cb() needs besides the row. */
+struct sched_load_ctx {
+	struct scheduler	*s;
+	int64_t			 now;
+	int			 catch_up;
+};
+
+/* Load one job from its scheduling row; catch up a missed run once. */
 static void
-sched_load(struct scheduler *s, const struct cat_job *cj, int64_t now,
-    int catch_up)
+sched_load_cb(const char *uuid, int paused, const char *when,
+    int64_t last_scheduled, void *arg)
 {
+	struct sched_load_ctx *ctx = arg;
+	struct scheduler *s = ctx->s;
 	char err[TIMESPEC_ERR_MAX];
 	struct sched_job *j, *old;
 	int64_t missed;
 
-	if ((old = sched_find(s, cj->uuid)) != NULL)
+	if ((old = sched_find(s, uuid)) != NULL)
 		sched_remove(s, old);
-	if (cj->paused)
+	if (paused)
 		return;
 	j = xcalloc(1, sizeof *j);
-	memcpy(j->uuid, cj->uuid, sizeof j->uuid);
-	if (timespec_parse(cj->schedule, &j->spec, err, sizeof err) != 0) {
+	snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
+	if (timespec_parse(when, &j->spec, err, sizeof err) != 0) {
 		log_warn("job %s: schedule \"%s\" is invalid (%s); not "
-		    "scheduled", cj->uuid, cj->schedule, err);
+		    "scheduled", uuid, when, err);
 		free(j);
 		return;
 	}
-	j->next = sched_next(s, j, now);
-	if (catch_up && cj->last_scheduled > 0) {
-		missed = sched_next(s, j, cj->last_scheduled);
-		if (missed > 0 && missed <= now)
-			j->next = now;	/* one catch-up run, not one per slot */
+	j->next = sched_next(s, j, ctx->now);
+	if (ctx->catch_up && last_scheduled > 0) {
+		missed = sched_next(s, j, last_scheduled);
+		if (missed > 0 && missed <= ctx->now)
+			j->next = ctx->now;	/* one catch-up, not one per slot */
 	}
 	if (j->next < 0) {
 		free(j);
@@ -410,16 +420,11 @@ scheduler_free(struct scheduler *s)
 int
 scheduler_start(struct scheduler *s, int64_t now)
 {
-	struct cat_filter f;
-	struct cat_job *j = NULL;
-	size_t n = 0, i;
+	struct sched_load_ctx ctx = { s, now, 1 };
 
-	cat_filter_init(&f);
-	if (catalog_jobs(s->d->cat, &f, &j, &n) != CAT_OK)
+	if (catalog_job_schedules(s->d->cat, NULL, sched_load_cb, &ctx) !=
+	    CAT_OK)
 		return -1;
-	for (i = 0; i < n; i++)
-		sched_load(s, &j[i], now, 1);
-	cat_jobs_free(j, n);
 	s->started = 1;
 	log_info("scheduler: %zu job(s) armed", s->n);
 	sched_sweep(s, now);
@@ -431,15 +436,13 @@ scheduler_start(struct scheduler *s, int64_t now)
 void
 scheduler_reload_job(struct scheduler *s, const char *uuid)
 {
+	struct sched_load_ctx ctx = { s, sched_now(s), 0 };
 	struct sched_job *old;
-	struct cat_job j;
 
-	memset(&j, 0, sizeof j);
-	if (catalog_job_get(s->d->cat, uuid, &j) == CAT_OK) {
-		sched_load(s, &j, sched_now(s), 0);
-		cat_job_clear(&j);
-	} else if ((old = sched_find(s, uuid)) != NULL)
+	/* A deleted job has no row: remove it first, re-add if it is there. */
+	if ((old = sched_find(s, uuid)) != NULL)
 		sched_remove(s, old);
+	catalog_job_schedules(s->d->cat, uuid, sched_load_cb, &ctx);
 	sched_arm(s);
 }
 
@@ -447,18 +450,11 @@ scheduler_reload_job(struct scheduler *s, const char *uuid)
 void
 scheduler_reload(struct scheduler *s)
 {
-	struct cat_filter f;
-	struct cat_job *j = NULL;
-	size_t n = 0, i;
+	struct sched_load_ctx ctx = { s, sched_now(s), 0 };
 
 	while (s->n > 0)
 		sched_remove(s, s->heap[s->n - 1]);
-	cat_filter_init(&f);
-	if (catalog_jobs(s->d->cat, &f, &j, &n) == CAT_OK) {
-		for (i = 0; i < n; i++)
-			sched_load(s, &j[i], sched_now(s), 0);
-		cat_jobs_free(j, n);
-	}
+	catalog_job_schedules(s->d->cat, NULL, sched_load_cb, &ctx);
 	sched_arm(s);
 }
 

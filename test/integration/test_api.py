@@ -229,7 +229,12 @@ def test_jobs_crud_and_keys():
     assert [x["uuid"] for x in D.api("GET", "/v1/jobs?store=%s&schedule=%s&retention=%s" % (s, sc, r))] == [j]
     assert D.api("GET", "/v1/jobs?target=00000000-0000-4000-8000-000000000000") == []
     err(D.request("GET", "/v1/jobs?target=nope"), 400)
+    # the same list, asked again after a change, shows the change
+    before = [x for x in D.api("GET", "/v1/jobs") if x["uuid"] == j][0]
     assert D.api("POST", "/v1/job/%s/pause" % j) == {"ok": "paused"}
+    after = [x for x in D.api("GET", "/v1/jobs") if x["uuid"] == j][0]
+    assert before["paused"] is False and after["paused"] is True
+    assert before["next_run"] is not None and after["next_run"] is None
     assert D.api("GET", "/v1/job/" + j)["paused"] is True
     assert D.api("GET", "/v1/job/" + j)["next_run"] is None
     assert j in [x["uuid"] for x in D.api("GET", "/v1/jobs?paused=t")]
