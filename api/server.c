@@ -32,11 +32,22 @@
  * it should not rebuild that for every request.
  */
 #define API_CACHE_SLOTS	4
+
+/*
+ * A reply body shared by the cache and every reply still being sent: each
+ * reply references it (no copy) and drops its reference when libevent is
+ * done with it; the last one frees it.
+ */
+struct api_blob {
+	int		 refs;
+	size_t		 len;
+	char		 data[];
+};
+
 struct api_cache {
 	char		*key;		/* the request URI */
 	int64_t		 generation;	/* catalog_generation() when built */
-	char		*body;
-	size_t		 len;
+	struct api_blob	*blob;
 	uint64_t	 used;		/* for replacing the least used */
 };
 
@@ -629,6 +640,44 @@ api_new(struct shieldd *d, const char *listen, char **errp)
 	return api;
 }
 
+/* Drop a reference to a blob. */
+static void
+api_blob_unref(struct api_blob *b)
+{
+	if (b != NULL && --b->refs == 0)
+		free(b);
+}
+
+/* libevent is done sending a referenced blob. */
+static void
+api_blob_sent_cb(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	api_blob_unref(arg);
+}
+
+/* Reply 200 with a shared JSON blob, without copying it, and free r. */
+static void
+api_reply_blob(struct api_req *r, struct api_blob *b)
+{
+	struct evbuffer *buf;
+
+	if (!r->gone) {
+		evhttp_connection_set_closecb(
+		    evhttp_request_get_connection(r->req), NULL, NULL);
+		buf = evbuffer_new();
+		b->refs++;
+		if (evbuffer_add_reference(buf, b->data, b->len,
+		    api_blob_sent_cb, b) != 0)
+			b->refs--;
+		api_headers(r, "application/json");
+		evhttp_send_reply(r->req, 200, NULL, buf);
+		evbuffer_free(buf);
+	}
+	api_req_free(r);
+}
+
 /* Answer from the cache if this URI's reply is still current. */
 int
 api_cache_reply(struct api_req *r)
@@ -645,7 +694,7 @@ api_cache_reply(struct api_req *r)
 		    strcmp(c->key, key) != 0)
 			continue;
 		c->used = ++api->cache_clock;
-		api_reply_text(r, 200, "application/json", c->body, c->len);
+		api_reply_blob(r, c->blob);
 		return 1;
 	}
 	return 0;
@@ -670,13 +719,16 @@ api_reply_cached(struct api_req *r, cJSON *json)
 			c = &api->cache[i];
 	}
 	free(c->key);
-	free(c->body);
+	api_blob_unref(c->blob);
 	c->key = xstrdup(evhttp_request_get_uri(r->req));
 	c->generation = catalog_generation(r->d->cat);
-	c->body = text;
-	c->len = strlen(text);
+	c->blob = xmalloc(sizeof *c->blob + strlen(text) + 1);
+	c->blob->refs = 1;
+	c->blob->len = strlen(text);
+	memcpy(c->blob->data, text, c->blob->len + 1);
+	free(text);
 	c->used = ++api->cache_clock;
-	api_reply_text(r, 200, "application/json", c->body, c->len);
+	api_reply_blob(r, c->blob);
 }
 
 /* Stop accepting new connections. */
@@ -701,7 +753,7 @@ api_free(struct api *api)
 		evhttp_free(api->http);
 	for (i = 0; i < API_CACHE_SLOTS; i++) {
 		free(api->cache[i].key);
-		free(api->cache[i].body);
+		api_blob_unref(api->cache[i].blob);
 	}
 	free(api);
 }
