@@ -92,7 +92,7 @@ plugins_call_free(struct plugins_call *c)
 	free(c);
 }
 
-/* Free the registry; calls in flight are cancelled without callbacks. */
+/* Free the registry; a validation in flight is answered "shutting down". */
 void
 plugins_free(struct plugins *p)
 {
@@ -100,8 +100,12 @@ plugins_free(struct plugins *p)
 
 	if (p == NULL)
 		return;
-	while ((c = LIST_FIRST(&p->calls)) != NULL)
+	while ((c = LIST_FIRST(&p->calls)) != NULL) {
+		/* A caller waiting for a verdict gets one, so it can answer. */
+		if (c->is_validate && c->cb != NULL)
+			c->cb(0, "shieldd is shutting down", c->arg);
 		plugins_call_free(c);
+	}
 	cJSON_Delete(p->list);
 	cJSON_Delete(p->scanning);
 	free(p->dir);
