@@ -267,7 +267,7 @@ mysql_client_script(const struct mysql_conn *conn, const char *script,
 
 	if (out != NULL)
 		out[0] = '\0';
-	tool = tool_find(conn->bindir, NULL, "mariadb", "mysql", NULL);
+	tool = tool_find(conn->bindir, NULL, "mariadb", "mysql", (char *)NULL);
 	if (tool == NULL)
 		return -1;
 	/* Never let output reach our stdout: it may be a backup stream. */
@@ -374,7 +374,7 @@ mysql_backup(const cJSON *ep)
 	if (mysql_preflight(&conn) == -1)
 		goto out;
 	if ((tool = tool_find(conn.bindir, NULL, "mariadb-dump",
-	    "mysqldump", NULL)) == NULL ||
+	    "mysqldump", (char *)NULL)) == NULL ||
 	    (conn.options != NULL && (opts = strdup(conn.options)) == NULL)) {
 		plugin_error("out of memory");
 		goto out;
@@ -597,7 +597,7 @@ mysql_restore(const cJSON *ep)
 		return 1;
 	if (mysql_kill_sessions(&conn) == -1 ||
 	    (tool = tool_find(conn.bindir, NULL, "mariadb", "mysql",
-	    NULL)) == NULL)
+	    (char *)NULL)) == NULL)
 		goto out;
 	if (conn.database != NULL) {
 		strcat(prefix, "CREATE DATABASE IF NOT EXISTS ");

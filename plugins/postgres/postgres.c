@@ -110,7 +110,7 @@ pg_env_set(const struct pg_conn *conn)
 static char *
 pg_tool(const struct pg_conn *conn, const char *name)
 {
-	return tool_find(conn->bindir, PG_VERSION_DIRS, name, NULL);
+	return tool_find(conn->bindir, PG_VERSION_DIRS, name, (char *)NULL);
 }
 
 /* Copy the quoted text after needle (up to the closing quote) into buf. */
