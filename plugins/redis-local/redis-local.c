@@ -222,7 +222,8 @@ rl_rdb_check(int fd, const char *what)
 		crc = rl_crc64(crc, buf, (size_t)n);
 	}
 	if (crc != want) {
-		plugin_error("%s is corrupt (RDB checksum mismatch)", what);
+		plugin_error("%s is truncated or corrupt (RDB checksum "
+		    "mismatch)", what);
 		return -1;
 	}
 	return 0;
