@@ -284,7 +284,8 @@ rl_command(const cJSON *ep, const char *key)
 			if (*s == '\0')
 				break;
 			end = s + strcspn(s, " \t");
-			argv = rl_command_add(argv, &argc, s, (size_t)(end - s));
+			argv = rl_command_add(argv, &argc, s,
+			    (size_t)(end - s));
 		}
 	}
 	return argv;
@@ -703,8 +704,8 @@ rl_rollback(const cJSON *ep, char **stop, char **start, const char *path,
 	}
 	if (had_old ? rename(old, path) : unlink(path)) {
 		plugin_error("restore FAILED and Redis is STOPPED: cannot put "
-		    "the previous data file back (%s); it is %s", strerror(errno),
-		    old);
+		    "the previous data file back (%s); it is %s",
+		    strerror(errno), old);
 		return 1;
 	}
 	rl_sync_dir(dir);
