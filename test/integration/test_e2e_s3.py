@@ -96,6 +96,23 @@ def test_expired_archive_object_is_purged():
         e.close()
 
 
+def test_zero_byte_archive():
+    e = Env()
+    try:
+        ep = s3_endpoint("zero-" + uuid.uuid4().hex[:8])
+        t = e.target("nothing", plugin="empty", endpoint={})
+        task = e.backup(e.job(t, e.store("s3", plugin="s3", endpoint=ep)))
+        assert task["status"] == "done", task
+        a = e.archives()[0]
+        assert a["size"] == 0, a
+        assert a["sha256"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        assert object_exists(ep, a["store_key"])
+        r = e.restore(a["uuid"])
+        assert r["status"] == "done", r
+    finally:
+        e.close()
+
+
 def test_bad_credentials_and_bucket_refused():
     e = Env()
     try:
@@ -115,6 +132,6 @@ if __name__ == "__main__":
     S3.update(services.start("s3"))
     try:
         run([test_fs_into_s3_round_trip_and_delete, test_expired_archive_object_is_purged,
-             test_bad_credentials_and_bucket_refused])
+             test_zero_byte_archive, test_bad_credentials_and_bucket_refused])
     finally:
         services.stop("s3", S3)
