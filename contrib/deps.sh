@@ -12,7 +12,7 @@ python3 curl ca-certificates tar"
 # Client tools used by the data-system plugins at run time.
 RUN_PKGS="postgresql-client mariadb-client redis-tools"
 TEST_PKGS="postgresql mariadb-server redis-server rabbitmq-server
-ceph-mon ceph-osd radosgw chromium valgrind wrk iproute2 procps"
+ceph-mon ceph-osd radosgw chromium valgrind wrk iproute2 procps openssl"
 
 case $mode in
 build) want="$BUILD_PKGS $RUN_PKGS" ;;
