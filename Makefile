@@ -23,12 +23,14 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: deps build
+run: deps
+	@$(MAKE) --no-print-directory build
 	@sh contrib/run.sh $(BUILD)
 
 # The whole suite runs once, built with ASan+UBSan.  The optimised build is
 # made too, so that what `make run` builds (and -O2's warnings) is checked.
-test: deps-test build
+test: deps-test
+	$(MAKE) --no-print-directory build
 	cmake -S . -B $(ASAN_BUILD) -DSHIELD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 1800 -j $(JOBS)
@@ -47,7 +49,8 @@ valgrind: deps-test
 	cmake --build $(VG_BUILD) -j $(JOBS)
 	sh test/valgrind.sh $(VG_BUILD)
 
-bench: deps-test build
+bench: deps-test
+	@$(MAKE) --no-print-directory build
 	@sh test/bench/run.sh $(BUILD)
 
 install: build
