@@ -430,6 +430,7 @@ shieldd_free(struct shieldd *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	catalog_free(d->cat);
+	free(d->dummy_hash);
 	if (d->lock_fd != -1)
 		close(d->lock_fd);
 	shieldd_config_clear(&d->cfg);

@@ -47,6 +47,11 @@ struct shieldd {
 	struct event		*stop_timer;
 	int			 lock_fd;
 	int64_t			 started_at;
+	/*
+	 * A password hash of nothing, made at start: a login for an unknown
+	 * user is checked against it, so it takes as long as a real one.
+	 */
+	char			*dummy_hash;
 	/* The clock the scheduler reads; shieldd_now, or a test's own. */
 	int64_t			(*clock)(void);
 	int			 stopping;
