@@ -8,6 +8,50 @@
 #ifndef SHIELD_CONF_H
 #define SHIELD_CONF_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+/* How an option's value is stored in the caller's config struct. */
+enum conf_type {
+	CONF_STRING,		/* char *, replaced; empty refused */
+	CONF_NUMBER,		/* int within [lo, hi] */
+	CONF_LEVEL,		/* int, a log level name */
+	CONF_FUNC,		/* handed to fn */
+};
+
+/*
+ * One option, known both as --NAME on the command line and as "NAME = value"
+ * in a config file.  A table of these ends with a NULL name.
+ */
+struct conf_option {
+	const char	*name;
+	int		 short_name;	/* e.g. 'l', or 0 */
+	enum conf_type	 type;
+	size_t		 offset;	/* of the field in the config struct */
+	int		 lo, hi;	/* CONF_NUMBER bounds */
+	int		(*fn)(void *cfg, const char *value);	/* CONF_FUNC */
+};
+
+/* A program's options: the table, and where --config's path is kept. */
+struct conf_spec {
+	const char			*prog;
+	const char			*version;
+	const struct conf_option	*options;
+	size_t				 config_file;	/* offset of char * */
+	void				(*usage)(FILE *);
+};
+
+/*
+ * Fill cfg (already holding its defaults) from argv: first every config file
+ * named by -c FILE, -cFILE, --config FILE or --config=FILE, then the other
+ * flags, so that flags override the file.  Returns 0, 1 after printing
+ * --help or --version, or -1 after reporting the problem.
+ */
+int	conf_parse(const struct conf_spec *, void *cfg, int argc, char **argv);
+/* Apply one option by name; 0, or -1 after reporting. */
+int	conf_set(const struct conf_spec *, void *cfg, const char *name,
+	    const char *value);
+
 /* Called for each "name = value" line; returns 0 or -1 (already reported). */
 typedef int (*conf_option_fn)(void *arg, const char *name, const char *value);
 

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,19 @@ shieldd_usage(FILE *f)
 "      --idle-timeout S   fail a task whose plugins produce no data and no\n"
 "                         log line for S seconds (default 3600; 0 = none)\n"
 "      --session-ttl S    how long a login session lasts (default 43200)\n"
+"      --max-connections N  HTTP connections open at once (default 1024);\n"
+"                         more wait in the listen queue\n"
+"      --http-timeout S   close an HTTP connection idle, or not reading its\n"
+"                         reply, for S seconds (default 60)\n"
+"      --hostnames LIST   comma-separated host names the API answers to in\n"
+"                         the Host header, besides IP addresses and\n"
+"                         localhost (against DNS rebinding)\n"
+"      --fs-roots LIST    colon-separated directories that fs targets' base_dir\n"
+"                         must lie in (default: anywhere but / and shieldd's\n"
+"                         own directories)\n"
+"      --bin-dirs LIST    colon-separated directories that *_bindir endpoint\n"
+"                         keys may name (default: /usr/bin, /usr/local/bin,\n"
+"                         /usr/lib/postgresql/*/bin)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -74,68 +88,42 @@ shieldd_usage(FILE *f)
 	    SHIELD_PLUGIN_DIR, SHIELD_WEB_DIR);
 }
 
-/* Apply one option by its long name (a conf_option_fn). */
-static int
-shieldd_option(void *arg, const char *name, const char *v)
-{
-	struct shieldd_config *c = arg;
-	char **sp = NULL;
-	int lvl;
+#define SHIELDD_OPT(f)	offsetof(struct shieldd_config, f)
 
-	if (strcmp(name, "listen") == 0)
-		sp = &c->listen;
-	else if (strcmp(name, "db") == 0)
-		sp = &c->db;
-	else if (strcmp(name, "plugins") == 0)
-		sp = &c->plugins;
-	else if (strcmp(name, "web") == 0)
-		sp = &c->web;
-	else if (strcmp(name, "workers") == 0)
-		return conf_number("shieldd", name, v, 1, 256, &c->workers);
-	else if (strcmp(name, "task-timeout") == 0)
-		return conf_number("shieldd", name, v, 0, INT_MAX, &c->task_timeout);
-	else if (strcmp(name, "idle-timeout") == 0)
-		return conf_number("shieldd", name, v, 0, INT_MAX, &c->idle_timeout);
-	else if (strcmp(name, "session-ttl") == 0)
-		return conf_number("shieldd", name, v, 60, INT_MAX, &c->session_ttl);
-	else if (strcmp(name, "log-level") == 0) {
-		if ((lvl = log_level_parse(v)) < 0) {
-			fprintf(stderr, "shieldd: log-level must be debug, "
-			    "info, warn or error, not '%s'\n", v);
-			return -1;
-		}
-		c->log_level = lvl;
-		return 0;
-	} else {
-		fprintf(stderr, "shieldd: unknown option '%s'\n", name);
-		return -1;
-	}
-	free(*sp);
-	*sp = xstrdup(v);
-	return 0;
-}
+/* Every option of shieldd, as a flag and as a config-file line. */
+static const struct conf_option shieldd_options[] = {
+	{ "listen", 'l', CONF_STRING, SHIELDD_OPT(listen), 0, 0, NULL },
+	{ "db", 'd', CONF_STRING, SHIELDD_OPT(db), 0, 0, NULL },
+	{ "plugins", 'p', CONF_STRING, SHIELDD_OPT(plugins), 0, 0, NULL },
+	{ "web", 0, CONF_STRING, SHIELDD_OPT(web), 0, 0, NULL },
+	{ "workers", 'w', CONF_NUMBER, SHIELDD_OPT(workers), 1, 256, NULL },
+	{ "log-level", 'L', CONF_LEVEL, SHIELDD_OPT(log_level), 0, 0, NULL },
+	{ "task-timeout", 0, CONF_NUMBER, SHIELDD_OPT(task_timeout), 0,
+	    INT_MAX, NULL },
+	{ "idle-timeout", 0, CONF_NUMBER, SHIELDD_OPT(idle_timeout), 0,
+	    INT_MAX, NULL },
+	{ "session-ttl", 0, CONF_NUMBER, SHIELDD_OPT(session_ttl), 60,
+	    INT_MAX, NULL },
+	{ "max-connections", 0, CONF_NUMBER, SHIELDD_OPT(max_connections), 4,
+	    1000000, NULL },
+	{ "http-timeout", 0, CONF_NUMBER, SHIELDD_OPT(http_timeout), 1,
+	    86400, NULL },
+	{ "hostnames", 0, CONF_STRING, SHIELDD_OPT(hostnames), 0, 0, NULL },
+	{ "fs-roots", 0, CONF_STRING, SHIELDD_OPT(fs_roots), 0, 0, NULL },
+	{ "bin-dirs", 0, CONF_STRING, SHIELDD_OPT(bin_dirs), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+static const struct conf_spec shieldd_spec = {
+	"shieldd", SHIELD_VERSION, shieldd_options,
+	SHIELDD_OPT(config_file), shieldd_usage
+};
 
 /* Fill the configuration; returns 0, 1 for --help/--version, -1 on error. */
 int
 shieldd_configure(struct shieldd_config *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "plugins", required_argument, NULL, 'p' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "web", required_argument, NULL, 1 },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "task-timeout", required_argument, NULL, 2 },
-		{ "idle-timeout", required_argument, NULL, 3 },
-		{ "session-ttl", required_argument, NULL, 4 },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *mode;
-	int ch, i;
 
 	memset(c, 0, sizeof *c);
 	c->listen = xstrdup("127.0.0.1:8080");
@@ -148,78 +136,11 @@ shieldd_configure(struct shieldd_config *c, int argc, char **argv)
 	c->task_timeout = 86400;
 	c->idle_timeout = 3600;
 	c->session_ttl = 43200;
+	c->max_connections = 1024;
+	c->http_timeout = 60;
 	mode = getenv("SHIELD_MODE");
 	c->dev_mode = mode != NULL && strcmp(mode, "DEV") == 0;
-
-	/* The config file first, so that flags override it. */
-	for (i = 1; i < argc - 1; i++) {
-		if (strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) {
-			c->config_file = xstrdup(argv[i + 1]);
-			if (conf_file_read("shieldd", argv[i + 1],
-			    shieldd_option, c) != 0)
-				return -1;
-		}
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:l:d:p:w:L:hV", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			break;
-		case 'l':
-			if (shieldd_option(c, "listen", optarg) != 0)
-				return -1;
-			break;
-		case 'd':
-			if (shieldd_option(c, "db", optarg) != 0)
-				return -1;
-			break;
-		case 'p':
-			if (shieldd_option(c, "plugins", optarg) != 0)
-				return -1;
-			break;
-		case 'w':
-			if (shieldd_option(c, "workers", optarg) != 0)
-				return -1;
-			break;
-		case 1:
-			if (shieldd_option(c, "web", optarg) != 0)
-				return -1;
-			break;
-		case 'L':
-			if (shieldd_option(c, "log-level", optarg) != 0)
-				return -1;
-			break;
-		case 2:
-			if (shieldd_option(c, "task-timeout", optarg) != 0)
-				return -1;
-			break;
-		case 3:
-			if (shieldd_option(c, "idle-timeout", optarg) != 0)
-				return -1;
-			break;
-		case 4:
-			if (shieldd_option(c, "session-ttl", optarg) != 0)
-				return -1;
-			break;
-		case 'h':
-			shieldd_usage(stdout);
-			return 1;
-		case 'V':
-			printf("shieldd %s\n", SHIELD_VERSION);
-			return 1;
-		default:
-			shieldd_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "shieldd: unexpected argument '%s' (see "
-		    "shieldd --help)\n", argv[optind]);
-		return -1;
-	}
-	return 0;
+	return conf_parse(&shieldd_spec, c, argc, argv);
 }
 
 /* Free configuration strings. */
@@ -230,6 +151,9 @@ shieldd_config_clear(struct shieldd_config *c)
 	free(c->db);
 	free(c->plugins);
 	free(c->web);
+	free(c->hostnames);
+	free(c->fs_roots);
+	free(c->bin_dirs);
 	free(c->config_file);
 	memset(c, 0, sizeof *c);
 }

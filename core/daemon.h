@@ -28,6 +28,11 @@ struct shieldd_config {
 	int	 task_timeout;	/* seconds, 0 = none */
 	int	 idle_timeout;	/* seconds without output, 0 = none */
 	int	 session_ttl;	/* seconds a login session lasts */
+	int	 max_connections;	/* open HTTP connections at most */
+	int	 http_timeout;	/* seconds an idle or stalled HTTP client lasts */
+	char	*hostnames;	/* comma-separated names accepted in Host */
+	char	*fs_roots;	/* colon-separated dirs fs targets must be in */
+	char	*bin_dirs;	/* colon-separated dirs *_bindir may name */
 	int	 dev_mode;	/* SHIELD_MODE=DEV: every schedule every minute */
 	char	*config_file;
 };

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -157,8 +158,9 @@ agentd_usage(FILE *f)
 
 /* Add fingerprints (comma-separated, colons allowed) to the list. */
 static int
-agentd_authorize(struct agentd_config *c, const char *v)
+agentd_authorize(void *arg, const char *v)
 {
+	struct agentd_config *c = arg;
 	char fp[65], *list, *tok, *save = NULL;
 	size_t n, i;
 	int rc = 0;
@@ -203,76 +205,35 @@ agentd_authorize(struct agentd_config *c, const char *v)
 	return rc;
 }
 
-/* Apply one option by its long name. */
-static int
-agentd_option(void *arg, const char *name, const char *v)
-{
-	struct agentd_config *c = arg;
-	char **sp = NULL;
-	int lvl;
+#define AGENTD_OPT(f)	offsetof(struct agentd_config, f)
 
-	if (strcmp(name, "listen") == 0)
-		sp = &c->listen;
-	else if (strcmp(name, "plugins") == 0)
-		sp = &c->plugins;
-	else if (strcmp(name, "cert") == 0)
-		sp = &c->cert;
-	else if (strcmp(name, "key") == 0)
-		sp = &c->key;
-	else if (strcmp(name, "ca") == 0)
-		sp = &c->ca;
-	else if (strcmp(name, "authorized-client") == 0)
-		return agentd_authorize(c, v);
-	else if (strcmp(name, "max-requests") == 0)
-		return conf_number("shield-agent", name, v, 1, 1024,
-		    &c->max_requests);
-	else if (strcmp(name, "request-timeout") == 0)
-		return conf_number("shield-agent", name, v, 0, INT_MAX,
-		    &c->request_timeout);
-	else if (strcmp(name, "log-level") == 0) {
-		if ((lvl = log_level_parse(v)) < 0) {
-			fprintf(stderr, "shield-agent: log-level must be "
-			    "debug, info, warn or error, not '%s'\n", v);
-			return -1;
-		}
-		c->log_level = lvl;
-		return 0;
-	} else {
-		fprintf(stderr, "shield-agent: unknown option '%s'\n", name);
-		return -1;
-	}
-	if (*v == '\0') {
-		fprintf(stderr, "shield-agent: %s must not be empty\n", name);
-		return -1;
-	}
-	free(*sp);
-	*sp = xstrdup(v);
-	return 0;
-}
+/* Every option of shield-agent, as a flag and as a config-file line. */
+static const struct conf_option agentd_options[] = {
+	{ "listen", 'l', CONF_STRING, AGENTD_OPT(listen), 0, 0, NULL },
+	{ "plugins", 'p', CONF_STRING, AGENTD_OPT(plugins), 0, 0, NULL },
+	{ "cert", 0, CONF_STRING, AGENTD_OPT(cert), 0, 0, NULL },
+	{ "key", 0, CONF_STRING, AGENTD_OPT(key), 0, 0, NULL },
+	{ "ca", 0, CONF_STRING, AGENTD_OPT(ca), 0, 0, NULL },
+	{ "authorized-client", 0, CONF_FUNC, 0, 0, 0, agentd_authorize },
+	{ "max-requests", 'm', CONF_NUMBER, AGENTD_OPT(max_requests), 1, 1024,
+	    NULL },
+	{ "request-timeout", 0, CONF_NUMBER, AGENTD_OPT(request_timeout), 0,
+	    INT_MAX, NULL },
+	{ "log-level", 'L', CONF_LEVEL, AGENTD_OPT(log_level), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
 
+static const struct conf_spec agentd_spec = {
+	"shield-agent", SHIELD_VERSION, agentd_options,
+	AGENTD_OPT(config_file), agentd_usage
+};
 
 /* Fill the configuration; 0, 1 after --help/--version, -1 on error. */
 int
 agentd_configure(struct agentd_config *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "plugins", required_argument, NULL, 'p' },
-		{ "cert", required_argument, NULL, 1 },
-		{ "key", required_argument, NULL, 2 },
-		{ "ca", required_argument, NULL, 3 },
-		{ "authorized-client", required_argument, NULL, 4 },
-		{ "max-requests", required_argument, NULL, 'm' },
-		{ "request-timeout", required_argument, NULL, 5 },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *name;
 	char buf[32];
-	int ch, i;
+	int rc;
 
 	memset(c, 0, sizeof *c);
 	snprintf(buf, sizeof buf, "0.0.0.0:%d", AGENT_PROTO_PORT);
@@ -282,71 +243,8 @@ agentd_configure(struct agentd_config *c, int argc, char **argv)
 	c->max_requests = 4;
 	c->request_timeout = 86400;
 	c->log_level = LOG_LEVEL_INFO;
-
-	/* The config file first, so that flags override it. */
-	for (i = 1; i < argc - 1; i++) {
-		if (strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) {
-			free(c->config_file);
-			c->config_file = xstrdup(argv[i + 1]);
-			if (conf_file_read("shield-agent", argv[i + 1],
-			    agentd_option, c) != 0)
-				return -1;
-		}
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:l:p:m:L:hV", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			continue;
-		case 'l':
-			name = "listen";
-			break;
-		case 'p':
-			name = "plugins";
-			break;
-		case 1:
-			name = "cert";
-			break;
-		case 2:
-			name = "key";
-			break;
-		case 3:
-			name = "ca";
-			break;
-		case 4:
-			name = "authorized-client";
-			break;
-		case 'm':
-			name = "max-requests";
-			break;
-		case 5:
-			name = "request-timeout";
-			break;
-		case 'L':
-			name = "log-level";
-			break;
-		case 'h':
-			agentd_usage(stdout);
-			return 1;
-		case 'V':
-			printf("shield-agent %s\n", SHIELD_VERSION);
-			return 1;
-		default:
-			fprintf(stderr, "usage: shield-agent [--config FILE] "
-			    "[--listen HOST:PORT] [--plugins DIR] --cert FILE "
-			    "--key FILE --ca FILE ... (see --help)\n");
-			return -1;
-		}
-		if (agentd_option(c, name, optarg) != 0)
-			return -1;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "shield-agent: unexpected argument '%s' (see "
-		    "shield-agent --help)\n", argv[optind]);
-		return -1;
-	}
+	if ((rc = conf_parse(&agentd_spec, c, argc, argv)) != 0)
+		return rc;
 	if (c->cert == NULL || c->key == NULL || c->ca == NULL) {
 		fprintf(stderr, "shield-agent: cert, key and ca are required: "
 		    "the agent only talks mutually authenticated TLS (see "
