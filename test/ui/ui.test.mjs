@@ -309,6 +309,8 @@ step('dashboard: the job shows its last run, size and next run; store usage', as
   await nav(page, 'Dashboard');
   const row = page.locator('table.data tbody tr').filter({ hasText: 'docs nightly' });
   await row.locator('.badge-done').waitFor();
+  // one word for a finished task: the API, the task page and the filter say "done"
+  assert.equal((await row.locator('.badge-done').innerText()).replace('✓', '').trim(), 'done');
   await row.locator('td[data-label="Size"]').filter({ hasText: /\d+(\.\d)? (B|KiB)/ }).waitFor();
   assert.match(await row.locator('td[data-label="Next run"]').innerText(), /\d{4}-\d{2}-\d{2} /);
   await page.locator('table.data tbody tr').filter({ hasText: 'local disk' }).locator('td[data-label="Archives"]')

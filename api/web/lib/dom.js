@@ -113,7 +113,7 @@ export function fmtPeriod(secs) {
 }
 
 const STATUS_LABELS = {
-  done: ['✓', 'ok'], failed: ['✗', 'failed'], canceled: ['⊘', 'canceled'],
+  done: ['✓', 'done'], failed: ['✗', 'failed'], canceled: ['⊘', 'canceled'],
   running: ['▶', 'running'], pending: ['…', 'pending'], valid: ['✓', 'valid'],
   expired: ['⌛', 'expired'], purged: ['✗', 'purged'], paused: ['❚❚', 'paused'],
   never: ['–', 'never run'],
