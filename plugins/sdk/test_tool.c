@@ -230,6 +230,41 @@ test_tool_print_tail_mask(void **state)
 	free(out);
 }
 
+/* Several secrets, repeated, overlapping or made of one character. */
+static void
+test_tool_mask(void **state)
+{
+	const char *const two[] = { "hunter22", "ter22x", NULL };
+	const char *const stars[] = { "********", NULL };
+	const char *const shorts[] = { "ab", "", NULL };
+	const char *const one[] = { "pw1", NULL };
+	char *out;
+
+	out = tool_mask("a hunter22 b hunter22x c ter22x", 31, two);
+	assert_string_equal(out, "a " TOOL_SECRET_MASK " b " TOOL_SECRET_MASK
+	    " c " TOOL_SECRET_MASK);
+	free(out);
+	/* A secret of the mask's own character is found once, not forever. */
+	out = tool_mask("pw=********** end", 17, stars);
+	assert_string_equal(out, "pw=" TOOL_SECRET_MASK " end");
+	free(out);
+	/* Too short to mask: it would hide half of every message. */
+	out = tool_mask("ab cab", 6, shorts);
+	assert_string_equal(out, "ab cab");
+	free(out);
+	out = tool_mask("pw1pw1 at the ends pw1", 22, one);
+	assert_string_equal(out, TOOL_SECRET_MASK " at the ends "
+	    TOOL_SECRET_MASK);
+	free(out);
+	/* Only len bytes count, and no list at all is no masking. */
+	out = tool_mask("pw1 and more", 3, one);
+	assert_string_equal(out, TOOL_SECRET_MASK);
+	free(out);
+	out = tool_mask("plain", 5, NULL);
+	assert_string_equal(out, "plain");
+	free(out);
+}
+
 /* Output, captured stderr and the exit status come back apart. */
 static void
 test_tool_capture_run(void **state)
@@ -424,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_tool_print_tail_lines),
 		cmocka_unit_test(test_tool_print_tail_width),
 		cmocka_unit_test(test_tool_print_tail_mask),
+		cmocka_unit_test(test_tool_mask),
 		cmocka_unit_test(test_tool_capture_run),
 		cmocka_unit_test(test_tool_capture_begin_end),
 		cmocka_unit_test(test_tool_not_started),

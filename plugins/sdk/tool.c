@@ -204,6 +204,51 @@ tool_print_tail(FILE *fp, const char *text, int lines, const char *secret)
 	fflush(fp);
 }
 
+/*
+ * Mask several secrets at once.  Each byte inside any occurrence is marked
+ * first, so secrets that overlap each other or repeat (a password made of
+ * one character) are hidden whole, and each marked run becomes one mask of
+ * fixed length, which does not tell a secret's length either.
+ */
+char *
+tool_mask(const char *text, size_t len, const char *const *secrets)
+{
+	const char *const *s;
+	const char *p, *hit;
+	size_t i, n, slen, mlen = strlen(TOOL_SECRET_MASK);
+	unsigned char *hide;
+	char *out;
+
+	if ((hide = calloc(len + 1, 1)) == NULL)
+		return NULL;
+	for (s = secrets; s != NULL && *s != NULL; s++) {
+		if ((slen = strlen(*s)) < TOOL_SECRET_MIN)
+			continue;
+		for (p = text; (hit = memmem(p, len - (size_t)(p - text), *s,
+		    slen)) != NULL; p = hit + 1)
+			memset(hide + (hit - text), 1, slen);
+	}
+	for (i = 0, n = 0; i < len; i++) {
+		if (!hide[i])
+			n++;
+		else if (i == 0 || !hide[i - 1])
+			n += mlen;
+	}
+	if ((out = malloc(n + 1)) != NULL) {
+		for (i = 0, n = 0; i < len; i++) {
+			if (!hide[i])
+				out[n++] = text[i];
+			else if (i == 0 || !hide[i - 1]) {
+				memcpy(out + n, TOOL_SECRET_MASK, mlen);
+				n += mlen;
+			}
+		}
+		out[n] = '\0';
+	}
+	free(hide);
+	return out;
+}
+
 /* Write everything; a reader that is gone (EPIPE) is the caller's to say. */
 int
 tool_write_all(int fd, const void *buf, size_t len)

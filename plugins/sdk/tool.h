@@ -61,6 +61,14 @@ void	 tool_tail_read(int fd, char *buf, size_t size);
  */
 void	 tool_print_tail(FILE *fp, const char *text, int lines,
 	    const char *secret);
+/*
+ * A copy of the len bytes of text, NUL-terminated, with every occurrence of
+ * each secret (a NULL-terminated list, may be NULL; secrets shorter than
+ * TOOL_SECRET_MIN are left alone) replaced by TOOL_SECRET_MASK, overlapping
+ * or adjacent ones by a single mask.  The caller frees it; NULL when out of
+ * memory.
+ */
+char	*tool_mask(const char *text, size_t len, const char *const *secrets);
 /* Write all of buf to fd; -1 on error, reported unless the reader is gone. */
 int	 tool_write_all(int fd, const void *buf, size_t len);
 
