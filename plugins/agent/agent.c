@@ -12,7 +12,10 @@
  * The socket is non-blocking under a small poll() loop, so a restore can
  * read the agent's log lines while it sends, and neither side waits on the
  * other.  Nothing here prints the endpoint or remote_endpoint: they may
- * hold secrets.
+ * hold secrets.  Nor does a careless remote plugin get to: the values of
+ * remote_endpoint that look secret are masked in every line relayed from
+ * the agent (the agent masks them too; this side holds even if it does
+ * not).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -37,11 +40,19 @@
 
 #include "agent_proto.h"
 #include "plugin.h"
+#include "tool.h"
 
 #define AGENT_TIMEOUT		30		/* connect + handshake, s */
 #define AGENT_VALIDATE_TIMEOUT	10		/* the same when validating */
 #define AGENT_CHUNK		(64 * 1024)	/* stdin read per data frame */
 #define AGENT_NAME_MAX		64
+#define AGENT_SECRETS_MAX	32		/* values masked in lines */
+#define AGENT_NEST_MAX		4		/* agents behind agents */
+
+/* Endpoint keys whose values are secrets, judged as shieldd does. */
+static const char *const agent_secret_marks[] = {
+	"password", "secret", "token", "passwd", "key_id", "auth", NULL
+};
 
 static const struct plugin_field agent_fields[] = {
 	{ "agent_address", "string", 1, NULL,
@@ -77,6 +88,7 @@ struct agent_target {
 	const char	*key;
 	const char	*plugin;
 	char		*endpoint;	/* remote_endpoint as JSON text */
+	char		*secrets[AGENT_SECRETS_MAX + 1]; /* NULL-terminated */
 	int		 timeout;
 };
 
@@ -161,6 +173,48 @@ agent_name_ok(const char *name)
 }
 
 /*
+ * Remember the values of an endpoint that look secret, and those of a
+ * remote_endpoint inside it (an agent reached through an agent).
+ */
+static void
+agent_secrets_collect(struct agent_target *t, const cJSON *ep, int depth)
+{
+	const cJSON *it;
+	cJSON *inner;
+	size_t i, n;
+
+	cJSON_ArrayForEach(it, ep) {
+		if (it->string == NULL)
+			continue;
+		if (strcmp(it->string, "remote_endpoint") == 0) {
+			if (depth >= AGENT_NEST_MAX)
+				continue;
+			if (cJSON_IsObject(it))
+				agent_secrets_collect(t, it, depth + 1);
+			else if (cJSON_IsString(it) &&
+			    (inner = cJSON_Parse(it->valuestring)) != NULL) {
+				agent_secrets_collect(t, inner, depth + 1);
+				cJSON_Delete(inner);
+			}
+			continue;
+		}
+		if (!cJSON_IsString(it))
+			continue;
+		for (i = 0; agent_secret_marks[i] != NULL; i++) {
+			if (strcasestr(it->string, agent_secret_marks[i]) !=
+			    NULL)
+				break;
+		}
+		if (agent_secret_marks[i] == NULL)
+			continue;
+		for (n = 0; n < AGENT_SECRETS_MAX && t->secrets[n] != NULL; n++)
+			;
+		if (n < AGENT_SECRETS_MAX)
+			t->secrets[n] = strdup(it->valuestring);
+	}
+}
+
+/*
  * Read the endpoint.  With check set, report every problem and also check
  * what only validate looks at (the plugin name, the files); the agent
  * checks the name again whatever we send.
@@ -198,6 +252,8 @@ agent_target_load(const cJSON *ep, struct agent_target *t, int check)
 		bad = 1;
 	} else if ((t->endpoint = cJSON_PrintUnformatted(obj)) == NULL)
 		bad = 1;
+	else
+		agent_secrets_collect(t, obj, 0);
 	cJSON_Delete(obj);
 	if (!check)
 		return bad;
@@ -224,8 +280,22 @@ agent_target_load(const cJSON *ep, struct agent_target *t, int check)
 static void
 agent_target_clear(struct agent_target *t)
 {
+	size_t i;
+
 	free(t->endpoint);
 	t->endpoint = NULL;
+	for (i = 0; t->secrets[i] != NULL; i++) {
+		OPENSSL_cleanse(t->secrets[i], strlen(t->secrets[i]));
+		free(t->secrets[i]);
+		t->secrets[i] = NULL;
+	}
+}
+
+/* Text from the agent with remote_endpoint's secrets masked, or NULL. */
+static char *
+agent_mask(const struct agent_conn *c, const char *text, size_t len)
+{
+	return tool_mask(text, len, (const char *const *)c->t->secrets);
 }
 
 /* Remember OpenSSL's last error (or errno) as the reason for a failure. */
@@ -600,6 +670,7 @@ static int
 agent_exit_frame(struct agent_conn *c, size_t len)
 {
 	const cJSON *code, *err;
+	char *msg;
 	cJSON *o;
 	int rc;
 
@@ -614,9 +685,12 @@ agent_exit_frame(struct agent_conn *c, size_t len)
 		return 1;
 	}
 	rc = code->valueint;
-	if (cJSON_IsString(err))
-		plugin_error("agent %s: %s", c->t->address, err->valuestring);
-	else if (rc != 0)
+	if (cJSON_IsString(err)) {
+		msg = agent_mask(c, err->valuestring, strlen(err->valuestring));
+		plugin_error("agent %s: %s", c->t->address,
+		    msg != NULL ? msg : "(out of memory)");
+		free(msg);
+	} else if (rc != 0)
 		plugin_error("agent %s: %s %s on the agent failed (exit "
 		    "status %d)", c->t->address, c->t->plugin, c->action, rc);
 	cJSON_Delete(o);
@@ -635,6 +709,7 @@ agent_frame(struct agent_conn *c)
 	size_t len = agent_frame_len(c);
 	const char *p = (const char *)c->in + AGENT_PROTO_FRAME_HEAD;
 	int type = c->in[0], rc = -1;
+	char *line;
 
 	c->in_len = 0;
 	switch (type) {
@@ -661,8 +736,13 @@ agent_frame(struct agent_conn *c)
 		break;
 	case AGENT_PROTO_LOG:
 		/* The remote plugin's own line, already prefixed by it. */
-		fprintf(stderr, "%.*s\n", (int)len, p);
+		if ((line = agent_mask(c, p, len)) == NULL) {
+			plugin_error("out of memory");
+			return 1;
+		}
+		fprintf(stderr, "%s\n", line);
 		fflush(stderr);
+		free(line);
 		break;
 	case AGENT_PROTO_EXIT:
 		rc = agent_exit_frame(c, len);
