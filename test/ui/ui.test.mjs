@@ -403,6 +403,15 @@ step('cancel: a slow backup shows live progress and ends canceled from the UI', 
   const task = uuidFromUrl(page, 'tasks');
   await page.locator('.follow.live').waitFor();
   await page.getByRole('button', { name: /^Cancel backup task/ }).click();
+  // the two buttons say what each does: "Cancel" next to "Cancel task" was ambiguous
+  const cdlg = page.getByRole('dialog');
+  assert.deepEqual(await cdlg.getByRole('button').allInnerTexts(), ['Keep running', 'Cancel task']);
+  await shot(page, '10-cancel-confirm', { fullPage: false });
+  await cdlg.getByRole('button', { name: 'Keep running' }).click();
+  await cdlg.waitFor({ state: 'detached' });
+  await page.locator('.follow.live').waitFor();
+  assert.equal((await apiCall('GET', `/v1/task/${task}`)).status, 'running', 'Keep running keeps it running');
+  await page.getByRole('button', { name: /^Cancel backup task/ }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel task' }).click();
   await page.locator('.follow').filter({ hasText: 'The task has ended: canceled.' }).waitFor({ timeout: 30000 });
   assert.equal((await apiCall('GET', `/v1/task/${task}`)).status, 'canceled');

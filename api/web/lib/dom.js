@@ -336,11 +336,12 @@ export function select(options, value, props) {
 // ---- dialogs ----------------------------------------------------------------
 
 // A modal confirmation built on <dialog>; resolves true only on the confirm
-// button.  Escape and Cancel resolve false.
-export function confirmDialog({ title, body, confirmLabel, danger }) {
+// button.  Escape and the other button resolve false.  cancelLabel names
+// that button when "Cancel" would be ambiguous (canceling a task).
+export function confirmDialog({ title, body, confirmLabel, cancelLabel, danger }) {
   return new Promise((resolve) => {
     const titleId = uid('dlg');
-    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'btn' }, cancelLabel || 'Cancel');
     const ok = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary' },
       confirmLabel || 'Confirm');
     const dlg = h('dialog', { class: 'confirm', 'aria-labelledby': titleId },

@@ -34,7 +34,7 @@ export async function cancelTask(ctx, t, label) {
     title: 'Cancel this task?',
     body: h('p', null, `The ${t.type} task `, h('strong', null, label || short(t.uuid)),
       ' is stopped; its processes are killed. A canceled backup leaves no archive.'),
-    confirmLabel: 'Cancel task', danger: true,
+    confirmLabel: 'Cancel task', cancelLabel: 'Keep running', danger: true,
   });
   if (!ok) return false;
   await del(`/v1/task/${t.uuid}`);
