@@ -406,6 +406,7 @@ step('cancel: a slow backup shows live progress and ends canceled from the UI', 
   // the two buttons say what each does: "Cancel" next to "Cancel task" was ambiguous
   const cdlg = page.getByRole('dialog');
   assert.deepEqual(await cdlg.getByRole('button').allInnerTexts(), ['Keep running', 'Cancel task']);
+  assert.match(await cdlg.innerText(), /The backup task [0-9a-f]{8} is stopped/);
   await shot(page, '10-cancel-confirm', { fullPage: false });
   await cdlg.getByRole('button', { name: 'Keep running' }).click();
   await cdlg.waitFor({ state: 'detached' });
@@ -419,7 +420,9 @@ step('cancel: a slow backup shows live progress and ends canceled from the UI', 
   await nav(page, 'Tasks');
   await page.getByLabel('Status').selectOption('canceled');
   await page.locator('table.data tbody tr').filter({ hasText: task.slice(0, 8) }).waitFor();
-  assert.equal(await page.locator('table.data tbody tr:not(.empty)').count(), 1);
+  // the unfiltered list holds that row too: wait for the filtered answer
+  await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr:not(.empty)').length === 1);
+  await page.locator('table.data tbody tr').filter({ hasText: task.slice(0, 8) }).waitFor();
   await shot(page, '11-tasks-canceled-filter');
 });
 

@@ -164,7 +164,8 @@ export async function view(ctx, id) {
     setText(follow, final ? `The task has ended: ${t.status}.` : 'Following the log live; it updates every second.');
     follow.className = `follow ${final ? `ended ended-${t.status}` : 'live'}`;
     if (!final && !cancelBtn) {
-      cancelBtn = cancelButton(ctx, t, title, async () => {
+      // the dialog says "the backup task 1a2b3c4d": not the title again
+      cancelBtn = cancelButton(ctx, t, short(t.uuid), async () => {
         t = await get(`/v1/task/${id}`);
         render();
       });
