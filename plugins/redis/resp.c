@@ -63,7 +63,7 @@ resp_seterr(struct resp *c, const char *fmt, ...)
 }
 
 /* Wrap a connected descriptor. */
-static struct resp *
+struct resp *
 resp_new(int fd)
 {
 	struct resp *c;
@@ -297,11 +297,16 @@ resp_fill(struct resp *c, size_t want)
 		c->rlen -= c->rpos;
 		c->rpos = 0;
 	}
-	if (want > c->rsize) {
-		c->rsize = want > c->rsize * 2 ? want : c->rsize * 2;
-		c->rbuf = resp_alloc(c->rbuf, c->rsize);
-	}
 	while (c->rlen < want) {
+		/*
+		 * Grow as bytes arrive, never at once to the length a reply
+		 * claims: a "$4000000000" from a broken server is an error
+		 * when the stream ends, not a 4 GB allocation.
+		 */
+		if (c->rlen == c->rsize) {
+			c->rsize = c->rsize > want / 2 ? want : c->rsize * 2;
+			c->rbuf = resp_alloc(c->rbuf, c->rsize);
+		}
 		n = recv(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen, 0);
 		if (n == 0) {
 			resp_seterr(c, "the server closed the connection");
@@ -366,9 +371,9 @@ resp_number(const char *s, size_t len, long long *out)
 static struct resp_reply *
 resp_read_depth(struct resp *c, int depth)
 {
-	struct resp_reply *r;
+	struct resp_reply *r, *e;
 	char *line;
-	size_t len, i;
+	size_t len, i, cap = 0;
 	long long n;
 
 	if (depth > RESP_MAX_DEPTH) {
@@ -423,12 +428,16 @@ resp_read_depth(struct resp *c, int depth)
 			return r;
 		}
 		r->type = RESP_ARRAY;
-		r->element = resp_alloc(NULL, (size_t)n * sizeof *r->element);
+		/* Like the read buffer, grown as elements arrive. */
 		for (i = 0; i < (size_t)n; i++) {
-			r->element[i] = resp_read_depth(c, depth + 1);
-			if (r->element[i] == NULL)
+			if ((e = resp_read_depth(c, depth + 1)) == NULL)
 				goto fail;
-			r->elements++;
+			if (r->elements == cap) {
+				cap = cap == 0 ? 16 : cap * 2;
+				r->element = resp_alloc(r->element,
+				    cap * sizeof *r->element);
+			}
+			r->element[r->elements++] = e;
 		}
 		return r;
 	}

@@ -37,6 +37,8 @@ struct resp	*resp_connect_tcp(const char *host, int port, int timeout,
 		    char *err, size_t errlen);
 /* Connect to a unix socket; NULL with err filled. */
 struct resp	*resp_connect_unix(const char *path, char *err, size_t errlen);
+/* Wrap an already connected stream socket, which the connection then owns. */
+struct resp	*resp_new(int fd);
 /* Close and free; NULL is a no-op. */
 void		 resp_free(struct resp *);
 /* Description of the last I/O or protocol error. */
