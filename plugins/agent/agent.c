@@ -907,21 +907,34 @@ int
 main(int argc, char **argv)
 {
 	cJSON *ep, *rep;
-	char *text = NULL, *s;
+	const char *prefix;
+	char *text = NULL, *s, **arg;
 	int i, rc;
 
-	for (i = 2; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--endpoint") != 0)
+	for (i = 2; i < argc; i++) {
+		/* The kit takes "--endpoint JSON" and "--endpoint=JSON". */
+		if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
+			arg = &argv[i + 1];
+			prefix = "";
+		} else if (strncmp(argv[i], "--endpoint=", 11) == 0) {
+			arg = &argv[i];
+			prefix = "--endpoint=";
+		} else
 			continue;
-		ep = cJSON_Parse(argv[i + 1]);
+		ep = cJSON_Parse(*arg + strlen(prefix));
 		rep = cJSON_GetObjectItemCaseSensitive(ep, "remote_endpoint");
 		if (cJSON_IsObject(rep) &&
 		    (s = cJSON_PrintUnformatted(rep)) != NULL) {
 			cJSON_ReplaceItemInObjectCaseSensitive(ep,
 			    "remote_endpoint", cJSON_CreateString(s));
 			free(s);
-			if ((text = cJSON_PrintUnformatted(ep)) != NULL)
-				argv[i + 1] = text;
+			if ((s = cJSON_PrintUnformatted(ep)) != NULL) {
+				if (asprintf(&text, "%s%s", prefix, s) == -1)
+					text = NULL;
+				else
+					*arg = text;
+			}
+			free(s);
 		}
 		cJSON_Delete(ep);
 		break;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,50 +93,119 @@ plugin_ep_string(const cJSON *ep, const char *key, const char *def)
 	return def;
 }
 
+/*
+ * An integer from a JSON number (integral, within +-2^53) or from a string
+ * of decimal digits with an optional '-': users write both.  0 or -1.
+ */
+static int
+plugin_value_int(const cJSON *v, long long *out)
+{
+	const char *s;
+	char *end;
+	double d;
+	long long n;
+
+	if (cJSON_IsNumber(v)) {
+		d = v->valuedouble;
+		if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+		    d != (double)(long long)d)
+			return -1;
+		*out = (long long)d;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return -1;
+	s = v->valuestring;
+	/* strtoll() would also take spaces and '+': a form nobody means. */
+	if (!(*s >= '0' && *s <= '9') && !(*s == '-' && s[1] >= '0' &&
+	    s[1] <= '9'))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/*
+ * A boolean from JSON true/false, the numbers 1 and 0, or the strings
+ * true/false, yes/no, on/off, 1/0 in any case.  0 or -1.
+ */
+static int
+plugin_value_bool(const cJSON *v, int *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (cJSON_IsNumber(v) && (v->valuedouble == 0 ||
+	    v->valuedouble == 1)) {
+		*out = v->valuedouble == 1;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return -1;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(v->valuestring, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v->valuestring, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The value of a key, or else the field's declared default as a string. */
+static const cJSON *
+plugin_ep_value(const cJSON *ep, const char *key, cJSON *tmp)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ep, key);
+	const char *fd;
+
+	if (v != NULL && !cJSON_IsNull(v))
+		return v;
+	if ((fd = plugin_field_default(key)) == NULL)
+		return NULL;
+	memset(tmp, 0, sizeof *tmp);
+	tmp->type = cJSON_String | cJSON_IsReference;
+	tmp->valuestring = (char *)fd;
+	return tmp;
+}
+
 /* Read an integer key; numbers and numeric strings are accepted. */
 long long
 plugin_ep_int(const cJSON *ep, const char *key, long long def)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ep, key);
-	const char *s = NULL;
-	char *end;
+	const cJSON *v;
+	cJSON tmp;
 	long long n;
 
-	if (cJSON_IsNumber(v))
-		return (long long)v->valuedouble;
-	if (cJSON_IsString(v))
-		s = v->valuestring;
-	else if ((s = plugin_field_default(key)) == NULL)
-		return def;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
+	v = plugin_ep_value(ep, key, &tmp);
+	if (v == NULL || plugin_value_int(v, &n) != 0)
 		return def;
 	return n;
 }
 
-/* Read a boolean key; true/false, "yes"/"no", "true"/"false", 1/0. */
+/* Read a boolean key; see plugin_value_bool() for the forms. */
 int
 plugin_ep_bool(const cJSON *ep, const char *key, int def)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ep, key);
-	const char *s = NULL;
+	const cJSON *v;
+	cJSON tmp;
+	int b;
 
-	if (cJSON_IsBool(v))
-		return cJSON_IsTrue(v);
-	if (cJSON_IsNumber(v))
-		return v->valuedouble != 0;
-	if (cJSON_IsString(v))
-		s = v->valuestring;
-	else if ((s = plugin_field_default(key)) == NULL)
+	v = plugin_ep_value(ep, key, &tmp);
+	if (v == NULL || plugin_value_bool(v, &b) != 0)
 		return def;
-	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
-	    strcmp(s, "1") == 0)
-		return 1;
-	if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
-	    strcmp(s, "0") == 0)
-		return 0;
-	return def;
+	return b;
 }
 
 /* Print the info JSON. */
@@ -181,28 +251,13 @@ plugin_info_print(const struct plugin_def *def)
 static int
 plugin_field_type_ok(const struct plugin_field *f, const cJSON *v)
 {
-	const char *s;
-	char *end;
-	long n;
+	long long n;
+	int b;
 
-	if (strcmp(f->type, "bool") == 0) {
-		if (cJSON_IsBool(v))
-			return 1;
-		if (!cJSON_IsString(v))
-			return 0;
-		s = v->valuestring;
-		return strcmp(s, "true") == 0 || strcmp(s, "false") == 0 ||
-		    strcmp(s, "yes") == 0 || strcmp(s, "no") == 0;
-	}
+	if (strcmp(f->type, "bool") == 0)
+		return plugin_value_bool(v, &b) == 0;
 	if (strcmp(f->type, "port") == 0 || strcmp(f->type, "int") == 0) {
-		if (cJSON_IsNumber(v))
-			n = (long)v->valuedouble;
-		else if (cJSON_IsString(v)) {
-			errno = 0;
-			n = strtol(v->valuestring, &end, 10);
-			if (errno != 0 || end == v->valuestring || *end != '\0')
-				return 0;
-		} else
+		if (plugin_value_int(v, &n) != 0)
 			return 0;
 		if (strcmp(f->type, "port") == 0)
 			return n >= 1 && n <= 65535;
@@ -221,6 +276,36 @@ plugin_field_type_ok(const struct plugin_field *f, const cJSON *v)
 		return 1;
 	}
 	return cJSON_IsString(v);
+}
+
+/*
+ * Give every number held by a field of type string its text form, so that
+ * "part_size": 5242880 reads like "5242880" to the plugin and its checks.
+ */
+static void
+plugin_fields_normalize(const struct plugin_def *def, cJSON *ep)
+{
+	const struct plugin_field *f;
+	cJSON *v;
+	char buf[64], *text;
+	double d;
+
+	for (f = def->fields; f != NULL && f->name != NULL; f++) {
+		v = cJSON_GetObjectItemCaseSensitive(ep, f->name);
+		if (!cJSON_IsNumber(v) || strcmp(f->type, "string") != 0)
+			continue;
+		d = v->valuedouble;
+		if (d >= -9007199254740992.0 && d <= 9007199254740992.0 &&
+		    d == (double)(long long)d) {
+			snprintf(buf, sizeof buf, "%lld", (long long)d);
+			cJSON_ReplaceItemInObjectCaseSensitive(ep, f->name,
+			    cJSON_CreateString(buf));
+		} else if ((text = cJSON_PrintUnformatted(v)) != NULL) {
+			cJSON_ReplaceItemInObjectCaseSensitive(ep, f->name,
+			    cJSON_CreateString(text));
+			free(text);
+		}
+	}
 }
 
 /*
@@ -322,13 +407,26 @@ plugin_main(const struct plugin_def *def, int argc, char **argv)
 	action = argv[1];
 	if (strcmp(action, "info") == 0)
 		return plugin_info_print(def);
+	/*
+	 * "--key KEY" (the protocol's form) and "--key=KEY" alike: the value
+	 * is the next argument whatever it looks like, even "--endpoint".
+	 */
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc)
 			ep_text = argv[++i];
+		else if (strncmp(argv[i], "--endpoint=", 11) == 0)
+			ep_text = argv[i] + 11;
 		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
 			key = argv[++i];
+		else if (strncmp(argv[i], "--key=", 6) == 0)
+			key = argv[i] + 6;
 		else {
-			plugin_error("unexpected argument '%s'", argv[i]);
+			/* Name an option, never a value: it may be a secret. */
+			if (argv[i][0] == '-')
+				plugin_error("unexpected argument '%.*s'",
+				    (int)strcspn(argv[i], "="), argv[i]);
+			else
+				plugin_error("unexpected argument %d", i);
 			return plugin_usage(def);
 		}
 	}
@@ -343,6 +441,7 @@ plugin_main(const struct plugin_def *def, int argc, char **argv)
 		cJSON_Delete(ep);
 		return 2;
 	}
+	plugin_fields_normalize(def, ep);
 	rc = plugin_dispatch(def, action, ep, key);
 	cJSON_Delete(ep);
 	if (fflush(stdout) != 0 && rc == 0) {

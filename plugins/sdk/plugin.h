@@ -2,8 +2,9 @@
  * The plugin kit: what every SHIELD plugin written in C shares.  A plugin
  * describes itself in a struct plugin_def and hands argv to plugin_main(),
  * which implements the calling protocol (plugins/PROTOCOL.md): the `info`
- * action, `--endpoint JSON` and `--key KEY` parsing, checking the endpoint
- * against the declared fields for `validate`, and dispatch to the action.
+ * action, `--endpoint JSON` and `--key KEY` parsing (`--key=KEY` too),
+ * checking the endpoint against the declared fields for `validate`, and
+ * dispatch to the action.
  *
  * Plugins are small blocking programs: an action returns the exit status
  * (0 for success) and reports problems with plugin_error() on stderr.
@@ -55,6 +56,9 @@ void	plugin_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Endpoint accessors.  A missing key gives the field's declared default (or
  * def / NULL); a value of the wrong JSON type is reported by validation.
+ * Numbers and booleans are taken in their JSON type or as text (port/int:
+ * 5432 or "5432"; bool: true, 1, "yes", "on", ...), and a number in a field
+ * of type string reads as its decimal text ("part_size": 5242880).
  * Strings returned point into the endpoint and live as long as it does.
  */
 const char	*plugin_ep_string(const cJSON *, const char *key,

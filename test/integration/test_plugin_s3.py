@@ -187,6 +187,24 @@ def test_part_boundaries():
             assert tag.endswith("-" + parts), (size, tag)
 
 
+def test_numbers_and_booleans():
+    # JSON numbers and 0/1 where users write them: part_size in bytes is
+    # used as the part size (3 parts of 5 MiB), use_ssl 0 is plain HTTP,
+    # path_style 1 addresses the bucket by path (the host is an address).
+    ep = endpoint(part_size=PART, use_ssl=0, path_style=1,
+                  s3_port=int(ENV["S3_PORT"]))
+    assert plugin("validate", ep)[0] == 0
+    data = b"".join(prng_chunks(2 * PART + 1, 7))
+    key = store(ep, data)
+    assert etag(key).endswith("-3"), etag(key)
+    assert retrieve(ep, key) == data
+    ep = endpoint(use_ssl="false", path_style="yes", part_size="5242880",
+                  prefix=ep["prefix"])
+    assert retrieve(ep, key) == data
+    assert plugin("purge", ep, key=key)[0] == 0
+    assert list_keys(ep["prefix"]) == []
+
+
 def test_virtual_host_round_trip():
     # RGW answers BUCKET.localhost (rgw dns name), and curl resolves any
     # *.localhost to the loopback address.
@@ -590,7 +608,8 @@ def main():
     try:
         run([test_info_lists_fields, test_round_trip_small,
              test_keys_never_collide_and_empty_prefix, test_zero_bytes,
-             test_part_boundaries, test_virtual_host_round_trip,
+             test_part_boundaries, test_numbers_and_booleans,
+             test_virtual_host_round_trip,
              test_300mb_in_60_parts, test_wrong_secret, test_missing_bucket,
              test_retrieve_missing_key, test_purge_twice,
              test_size_mismatch_fails_and_deletes,
