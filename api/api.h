@@ -119,6 +119,15 @@ void	api_json_time(cJSON *, const char *key, int64_t t);	/* null if 0 */
 void	api_json_str(cJSON *, const char *key, const char *s);	/* "" if NULL */
 void	api_json_uuid(cJSON *, const char *key, const char *s);	/* null if "" */
 
+/*
+ * Two steps of the router, for the fuzzers in test/fuzz/: the route for
+ * r->method and r->path (capturing r->params; *path_known tells whether
+ * another method would match), and reading the body as the route's flags
+ * say (0, or -1 after replying, which frees r).
+ */
+const struct api_route	*api_route_find(struct api_req *, int *path_known);
+int			 api_read_body(struct api_req *, const struct api_route *);
+
 /* Authentication (auth.c). */
 int	auth_bootstrap(struct shieldd *);
 /* 0 and fills r->user if the request carries a valid token or cookie. */

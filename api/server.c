@@ -292,7 +292,8 @@ api_body_int(struct api_req *r, const char *name, int64_t *out, int *present)
 		return -1;
 	}
 	d = v->valuedouble;
-	if (d != (double)(int64_t)d || d > 9e15 || d < -9e15) {
+	/* The range first: converting a double out of it is undefined. */
+	if (!(d >= -9e15 && d <= 9e15) || d != (double)(int64_t)d) {
 		api_error(r, 400, "%s must be a whole number", name);
 		return -1;
 	}
@@ -399,7 +400,7 @@ api_match(const char *pattern, const char *path, struct api_req *r)
 }
 
 /* Find the route; *path_known tells whether another method would match. */
-static const struct api_route *
+const struct api_route *
 api_route_find(struct api_req *r, int *path_known)
 {
 	const struct api_route *rt;
@@ -419,7 +420,7 @@ api_route_find(struct api_req *r, int *path_known)
 }
 
 /* Read and parse the body per the route's flags; replies on error. */
-static int
+int
 api_read_body(struct api_req *r, const struct api_route *rt)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
