@@ -635,7 +635,11 @@ pipeline_exit_cb(struct child *c, int status, void *arg)
 	pipeline_enter(pl);
 	p->exited = 1;
 	p->status = status;
-	log_debug("%s exited (status %d)", p->name, status);
+	if (WIFSIGNALED(status))
+		log_debug("%s exited (killed by signal %d)", p->name,
+		    WTERMSIG(status));
+	else
+		log_debug("%s exited (exit %d)", p->name, WEXITSTATUS(status));
 	if (p == &pl->producer) {
 		if (!pipeline_status_ok(status) && pl->cause == NULL &&
 		    !pl->broken) {
