@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include <cJSON.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "catalog.h"
@@ -27,11 +26,11 @@
 #include "plugins.h"
 #include "scheduler.h"
 #include "supervisor.h"
+#include "tasklog.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
 #define SUP_FLUSH_MS		1000	/* task log flush interval */
-#define SUP_SECRETS_MAX		16
 #define SUP_PURGE_BACKOFF_MAX	(6 * 3600)
 
 enum sup_op { SUP_BACKUP, SUP_RESTORE, SUP_PURGE };
@@ -48,9 +47,7 @@ struct sup_run {
 	const char		*argv[2][8];
 	char			*stage_name[2];
 	char			*stage_path[2];
-	char			*secrets[SUP_SECRETS_MAX];
-	struct evbuffer		*log;		/* not yet flushed */
-	struct evbuffer		*debug;
+	struct tasklog		*log;
 	struct timespec		 t0;
 	int64_t			 expiry;	/* backup: retention */
 	char			*store_plugin;	/* for purging a partial blob */
@@ -102,26 +99,6 @@ sup_elapsed(const struct timespec *t0)
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Append one timestamped line to a log buffer, hiding known secrets. */
-static void
-sup_log_line(struct sup_run *run, struct evbuffer *to, const char *who,
-    const char *line)
-{
-	char *copy = xstrdup(line), *hit;
-	timefmt_buf b;
-	size_t i, n;
-
-	for (i = 0; i < SUP_SECRETS_MAX && run->secrets[i] != NULL; i++) {
-		n = strlen(run->secrets[i]);
-		while ((hit = strstr(copy, run->secrets[i])) != NULL) {
-			memset(hit, '*', n);
-		}
-	}
-	timefmt_utc(shieldd_now(), b);
-	evbuffer_add_printf(to, "%s [%s] %s\n", b, who, copy);
-	free(copy);
-}
-
 /* Format a daemon line into the debug log, and the task log when wanted. */
 static void
 sup_vsay(struct sup_run *run, int to_log, const char *fmt, va_list ap)
@@ -130,9 +107,7 @@ sup_vsay(struct sup_run *run, int to_log, const char *fmt, va_list ap)
 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
-	if (to_log)
-		sup_log_line(run, run->log, "shieldd", msg);
-	sup_log_line(run, run->debug, "shieldd", msg);
+	tasklog_line(run->log, !to_log, "shieldd", msg);
 	free(msg);
 }
 
@@ -164,29 +139,11 @@ sup_debug(struct sup_run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Move buffered log text into the catalog. */
+/* Move buffered log lines into the catalog. */
 static void
 sup_flush_run(struct sup_run *run)
 {
-	size_t nl = evbuffer_get_length(run->log);
-	size_t nd = evbuffer_get_length(run->debug);
-	char *l = NULL, *dbg = NULL;
-
-	if (nl == 0 && nd == 0)
-		return;
-	if (nl > 0) {
-		l = xmalloc(nl + 1);
-		evbuffer_remove(run->log, l, nl);
-		l[nl] = '\0';
-	}
-	if (nd > 0) {
-		dbg = xmalloc(nd + 1);
-		evbuffer_remove(run->debug, dbg, nd);
-		dbg[nd] = '\0';
-	}
-	catalog_task_append(run->sup->d->cat, run->task.uuid, l, dbg);
-	free(l);
-	free(dbg);
+	tasklog_flush(run->log);
 }
 
 /* Periodic flush of every running task's log. */
@@ -209,17 +166,14 @@ sup_collect_secrets(struct sup_run *run, const char *endpoint)
 	static const char *const marks[] = { "password", "secret", "token",
 	    "passwd", "key_id", "auth" };
 	cJSON *ep = cJSON_Parse(endpoint), *it;
-	size_t n = 0, i;
+	size_t i;
 
-	while (n < SUP_SECRETS_MAX && run->secrets[n] != NULL)
-		n++;
 	cJSON_ArrayForEach(it, ep) {
-		if (!cJSON_IsString(it) || strlen(it->valuestring) < 4 ||
-		    n >= SUP_SECRETS_MAX)
+		if (!cJSON_IsString(it) || strlen(it->valuestring) < 4)
 			continue;
 		for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
 			if (strstr(it->string, marks[i]) != NULL) {
-				run->secrets[n++] = xstrdup(it->valuestring);
+				tasklog_secret(run->log, it->valuestring);
 				break;
 			}
 		}
@@ -268,10 +222,7 @@ sup_run_free(struct sup_run *run)
 		free(run->stage_name[i]);
 		free(run->stage_path[i]);
 	}
-	for (i = 0; i < SUP_SECRETS_MAX; i++)
-		free(run->secrets[i]);
-	evbuffer_free(run->log);
-	evbuffer_free(run->debug);
+	tasklog_free(run->log);
 	free(run->store_plugin);
 	free(run->store_endpoint);
 	cat_task_clear(&run->task);
@@ -284,8 +235,7 @@ sup_line_cb(const char *stage, const char *line, void *arg)
 {
 	struct sup_run *run = arg;
 
-	sup_log_line(run, run->log, stage, line);
-	sup_log_line(run, run->debug, stage, line);
+	tasklog_line(run->log, 0, stage, line);
 }
 
 /* A partial-blob purge finished. */
@@ -646,8 +596,7 @@ sup_start(struct supervisor *sup, struct cat_task *t)
 	run->sup = sup;
 	run->task = *t;
 	memset(t, 0, sizeof *t);	/* ownership moved */
-	run->log = evbuffer_new();
-	run->debug = evbuffer_new();
+	run->log = tasklog_new(sup->d->cat, run->task.uuid, shieldd_now);
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
 	run->op = strcmp(run->task.op, "backup") == 0 ? SUP_BACKUP :
 	    strcmp(run->task.op, "restore") == 0 ? SUP_RESTORE : SUP_PURGE;
