@@ -9,6 +9,10 @@
  * the plugin's stdin, so memory stays bounded however fast either side is.
  * The plugin's stdin is closed (end of input) only after the caller's end
  * frame; on every failure it stays open until the plugin has been killed.
+ * Every stderr line is masked (mask.c) before it is logged or relayed, so
+ * a plugin that prints a secret of its endpoint shows it to nobody.  When
+ * the agent stops, each running request still ends with its exit frame,
+ * saying so, and a clean TLS close, as planned restarts deserve.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -39,12 +43,14 @@
 #include "agent_proto.h"
 #include "child.h"
 #include "log.h"
+#include "mask.h"
 #include "plugins.h"
 #include "session.h"
 #include "xmalloc.h"
 
 #define SESSION_HELLO_TIMEOUT	30		/* handshake + request line */
 #define SESSION_LINGER		30		/* for the caller to close */
+#define SESSION_STOP_LINGER	3		/* the same while stopping */
 #define SESSION_GRACE_MS	5000		/* SIGTERM to SIGKILL */
 #define SESSION_OUT_HIGH	(1024 * 1024)	/* pause the plugin's stdout */
 #define SESSION_OUT_LOW		(256 * 1024)	/* resume it */
@@ -52,6 +58,7 @@
 #define SESSION_READ		(64 * 1024)	/* one read of stdout */
 #define SESSION_LINE_MAX	8192		/* longer lines are cut */
 #define SESSION_SPARE		16		/* connections beyond it */
+#define SESSION_STOPPING	"shield-agent is stopping"
 
 enum session_state {
 	SESSION_HELLO,		/* TLS handshake, then the request line */
@@ -86,6 +93,8 @@ struct session {
 	int			 counted;	/* holds a request slot */
 	int			 validating;	/* plugins_validate() pending */
 	char			*failure;	/* why the agent ended it */
+	struct mask		*mask;		/* the endpoint's secrets */
+	int			 goodbye;	/* our close_notify is out */
 
 	struct child		*child;
 	int			 exited;
@@ -192,6 +201,29 @@ session_frame(struct session *s, char type, const void *data, size_t len)
 }
 
 /*
+ * While stopping, close TLS cleanly once the exit frame has left: our
+ * close_notify tells the caller that the request ended on purpose, not
+ * that the connection was cut.  Until its own close (or the linger time),
+ * what it still sends is read and dropped, so that closing the socket
+ * never resets the connection under the frame.
+ */
+static void
+session_goodbye(struct session *s)
+{
+	SSL *ssl;
+
+	if (s->goodbye || !s->set->stopping || s->state != SESSION_FINISHING ||
+	    s->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+		return;
+	s->goodbye = 1;
+	if ((ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
+	    SSL_shutdown(ssl) < 0)
+		ERR_clear_error();	/* the linger's close will do */
+	log_debug("%s: closed our side", s->peer);
+}
+
+/*
  * Send the exit frame and wait for the caller to close.  code is the exit
  * status; error (may be NULL) says why the agent refused or ended it.
  */
@@ -213,7 +245,11 @@ session_finish(struct session *s, int code, const char *error)
 	cJSON_Delete(o);
 	session_uncount(s);
 	s->state = SESSION_FINISHING;
+	if (s->set->stopping)
+		tv.tv_sec = SESSION_STOP_LINGER;
 	evtimer_add(&s->timer, &tv);
+	if (s->bev != NULL)
+		bufferevent_enable(s->bev, EV_READ);
 }
 
 /* Refuse a request: log why, tell the caller, run nothing. */
@@ -398,6 +434,7 @@ session_release(struct session *s)
 	if (s->in_buf != NULL)
 		evbuffer_free(s->in_buf);
 	child_free(s->child);
+	mask_free(s->mask);
 	free(s->who);
 	free(s->plugin);
 	free(s->failure);
@@ -431,6 +468,53 @@ session_set_free(struct session_set *set)
 	free(set);
 }
 
+/*
+ * The agent is stopping.  A running plugin is stopped (a restore's stdin
+ * left open, so it commits nothing) and its caller gets the exit frame,
+ * with the reason, once it is dead; a caller yet to send its request, or
+ * waiting for a validation, is told at once.  Then TLS is closed cleanly.
+ */
+static void
+session_stop(struct session *s)
+{
+	struct timeval tv = { SESSION_STOP_LINGER, 0 };
+
+	switch (s->state) {
+	case SESSION_HELLO:
+		if (!s->tls_up) {
+			session_kill(s);
+			break;
+		}
+		session_finish(s, 1, SESSION_STOPPING);
+		break;
+	case SESSION_RUNNING:
+		if (s->validating) {
+			plugins_validate_abandon(s->set->cfg.plugins, s);
+			s->validating = 0;
+			log_warn("%s: validate through %s ended: %s", s->peer,
+			    s->plugin, SESSION_STOPPING);
+			session_finish(s, 1, SESSION_STOPPING);
+			break;
+		}
+		free(s->failure);
+		s->failure = xstrdup(SESSION_STOPPING);
+		/* Nothing more reaches the caller or the plugin. */
+		session_close(&s->out_fd, &s->out_ev);
+		if (s->in_fd != -1)
+			event_del(&s->in_ev);
+		if (s->child != NULL && !s->exited)
+			child_terminate(s->child, SESSION_GRACE_MS);
+		session_check_done(s);
+		break;
+	case SESSION_FINISHING:
+		evtimer_add(&s->timer, &tv);	/* sooner than the linger */
+		session_goodbye(s);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Stop every session; done once they are all gone. */
 void
 session_set_shutdown(struct session_set *set, void (*done)(void *),
@@ -443,7 +527,7 @@ session_set_shutdown(struct session_set *set, void (*done)(void *),
 	set->done_arg = arg;
 	for (s = LIST_FIRST(&set->sessions); s != NULL; s = next) {
 		next = LIST_NEXT(s, entry);
-		session_abort(s, "shield-agent is stopping");
+		session_stop(s);
 	}
 	if (set->count == 0 && set->done != NULL) {
 		set->done = NULL;
@@ -613,6 +697,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		s->out_paused = 0;
 		event_add(&s->out_ev, NULL);
 	}
+	session_goodbye(s);
 }
 
 /* The plugin wrote backup data: frame it onto the connection. */
@@ -643,14 +728,21 @@ session_out_cb(int fd, short events, void *arg)
 	}
 }
 
-/* Pass one stderr line to the caller (and to our debug log). */
+/*
+ * Pass one stderr line, its secrets masked, to the caller and to our debug
+ * log.  cut: the line was cut short, perhaps inside a secret.
+ */
 static void
-session_line(struct session *s, char *line, size_t len)
+session_line(struct session *s, const char *line, size_t len, int cut)
 {
-	line[len] = '\0';
-	log_debug("%s: %s: %s", s->peer, s->plugin, line);
+	char *text;
+	size_t n;
+
+	text = mask_text(s->mask, line, len, cut, &n);
+	log_debug("%s: %s: %s", s->peer, s->plugin, text);
 	if (s->state == SESSION_RUNNING)
-		session_frame(s, AGENT_PROTO_LOG, line, len);
+		session_frame(s, AGENT_PROTO_LOG, text, n);
+	free(text);
 }
 
 /* The plugin's stderr is readable: pass on each complete line. */
@@ -668,7 +760,7 @@ session_err_cb(int fd, short events, void *arg)
 		return;
 	if (n <= 0) {
 		if (s->line_len > 0 && !s->line_skip)
-			session_line(s, s->line, s->line_len);
+			session_line(s, s->line, s->line_len, 0);
 		s->line_len = 0;
 		session_close(&s->err_fd, &s->err_ev);
 		session_check_done(s);
@@ -678,7 +770,7 @@ session_err_cb(int fd, short events, void *arg)
 	left = s->line_len + n;
 	while ((nl = memchr(start, '\n', left)) != NULL) {
 		if (!s->line_skip)
-			session_line(s, start, nl - start);
+			session_line(s, start, nl - start, 0);
 		s->line_skip = 0;
 		left -= nl + 1 - start;
 		start = nl + 1;
@@ -686,7 +778,7 @@ session_err_cb(int fd, short events, void *arg)
 	if (left == SESSION_LINE_MAX) {
 		/* Too long: keep its start, drop the rest up to newline. */
 		if (!s->line_skip)
-			session_line(s, start, left);
+			session_line(s, start, left, 1);
 		s->line_skip = 1;
 		left = 0;
 	}
@@ -723,7 +815,7 @@ session_stdin_flush(struct session *s)
 			break;
 		}
 	}
-	if (s->in_fd != -1 && s->in_end) {
+	if (s->in_fd != -1 && s->in_end && !s->set->stopping) {
 		log_debug("%s: restore stream complete, %lld bytes",
 		    s->peer, (long long)s->bytes);
 		session_close(&s->in_fd, &s->in_ev);
@@ -775,6 +867,7 @@ static void
 session_check_done(struct session *s)
 {
 	const char *what;
+	char how[64];
 	int code;
 
 	if (s->state != SESSION_RUNNING || !s->exited || s->out_fd != -1 ||
@@ -782,20 +875,24 @@ session_check_done(struct session *s)
 		return;
 	session_close(&s->in_fd, &s->in_ev);
 	event_del(&s->timer);
-	if (WIFSIGNALED(s->status))
+	if (WIFSIGNALED(s->status)) {
 		code = 128 + WTERMSIG(s->status);
-	else
+		snprintf(how, sizeof how, "killed by signal %d",
+		    WTERMSIG(s->status));
+	} else {
 		code = WEXITSTATUS(s->status);
+		snprintf(how, sizeof how, "exit status %d", code);
+	}
 	what = s->action == SESSION_BACKUP ? "backup" : "restore";
 	if (code == 0 && s->failure == NULL)
 		log_info("%s: %s through %s done, %lld bytes", s->peer, what,
 		    s->plugin, (long long)s->bytes);
-	else if (WIFSIGNALED(s->status))
-		log_warn("%s: %s through %s failed: killed by signal %d",
-		    s->peer, what, s->plugin, WTERMSIG(s->status));
+	else if (s->failure != NULL)
+		log_warn("%s: %s through %s failed: %s (%s)", s->peer, what,
+		    s->plugin, s->failure, how);
 	else
-		log_warn("%s: %s through %s failed: exit status %d",
-		    s->peer, what, s->plugin, code);
+		log_warn("%s: %s through %s failed: %s", s->peer, what,
+		    s->plugin, how);
 	session_finish(s, code == 0 && s->failure != NULL ? 1 : code,
 	    s->failure);
 }
@@ -806,13 +903,18 @@ session_validated_cb(int ok, const char *reasons, void *arg)
 {
 	struct session *s = arg;
 	const char *p, *nl;
+	char *text;
+	size_t n;
 
 	s->validating = 0;
 	for (p = reasons; p != NULL && *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			nl = p + strlen(p);
-		if (nl > p)
-			session_frame(s, AGENT_PROTO_LOG, p, nl - p);
+		if (nl > p) {
+			text = mask_text(s->mask, p, nl - p, 0, &n);
+			session_frame(s, AGENT_PROTO_LOG, text, n);
+			free(text);
+		}
 		if (*nl == '\0')
 			break;
 	}
@@ -946,6 +1048,7 @@ session_request(struct session *s, const char *line)
 	}
 	if ((endpoint = cJSON_PrintUnformatted(obj)) == NULL)
 		fatal("cannot build JSON");
+	s->mask = mask_new(obj, plugins_info(s->set->cfg.plugins, s->plugin));
 	if (s->set->stopping) {
 		session_refuse(s, "shield-agent is stopping");
 		goto out;
@@ -1033,13 +1136,17 @@ session_input(struct session *s)
 	case SESSION_HELLO:
 		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 		if (line == NULL) {
-			if (evbuffer_get_length(in) >= AGENT_PROTO_HEADER_MAX)
-				session_protocol_error(s, "request line too "
-				    "long");
+			if (evbuffer_get_length(in) >= AGENT_PROTO_HEADER_MAX) {
+				session_refuse(s, "the request line is longer "
+				    "than %d KiB", AGENT_PROTO_HEADER_MAX / 1024);
+				/* The rest of it is dropped as it comes. */
+				evbuffer_drain(in, evbuffer_get_length(in));
+			}
 			return;
 		}
 		if (n + 1 > AGENT_PROTO_HEADER_MAX)
-			session_protocol_error(s, "request line too long");
+			session_refuse(s, "the request line is longer than %d "
+			    "KiB", AGENT_PROTO_HEADER_MAX / 1024);
 		else
 			session_request(s, line);
 		free(line);
@@ -1047,7 +1154,10 @@ session_input(struct session *s)
 			session_input(s);
 		break;
 	case SESSION_RUNNING:
-		if (s->action == SESSION_RESTORE && s->in_buf != NULL)
+		if (s->set->stopping)
+			/* Nothing more reaches a plugin being stopped. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+		else if (s->action == SESSION_RESTORE && s->in_buf != NULL)
 			session_frames(s);
 		else if (evbuffer_get_length(in) > 0)
 			session_protocol_error(s, "unexpected data");
