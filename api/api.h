@@ -42,6 +42,11 @@ struct api_req {
 	id_buf			 user_uuid;
 	char			*user;		/* authenticated user name */
 	int			 gone;		/* the client disconnected */
+	/*
+	 * The connection closed before the reply: evhttp detached the
+	 * request and left it to us to free (the reply does).
+	 */
+	int			 orphaned;
 };
 
 enum api_route_flags {
@@ -129,7 +134,14 @@ const struct api_route	*api_route_find(struct api_req *, int *path_known);
 int			 api_read_body(struct api_req *, const struct api_route *);
 
 /* Authentication (auth.c). */
+struct auth;
 int	auth_bootstrap(struct shieldd *);
+/* The login workers and rate limit, owned by the api; NULL on failure. */
+struct auth	*auth_new(struct shieldd *);
+/* Answers (503) the logins still being checked, then frees. */
+void	auth_free(struct auth *);
+/* The api's authentication state. */
+struct auth	*api_auth(struct api *);
 /* 0 and fills r->user if the request carries a valid token or cookie. */
 int	auth_check(struct api_req *);
 

@@ -5,11 +5,17 @@
  * once; the catalog stores only their SHA-256, so a token is found by the
  * hash of what the client sends and nothing secret is ever compared byte by
  * byte.  The first start on an empty catalog creates the user "admin".
+ *
+ * A login's password check runs on a worker thread (pwhash.c) and its reply
+ * is sent from the loop when the result comes back; the login rate limit
+ * (throttle.c) is checked before any hashing, so a locked username costs
+ * nothing.  Token and cookie checks are keyed hashes and stay on the loop.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,32 +24,101 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api.h"
+#include "api_limits.h"
 #include "catalog.h"
 #include "daemon.h"
 #include "log.h"
+#include "pwhash.h"
+#include "throttle.h"
 #include "xmalloc.h"
 
 #define AUTH_COOKIE		"shield_session"
 #define AUTH_SECRET_BYTES	32
 /*
- * argon2id at one of OWASP's equivalent minimums (7 MiB, 5 passes): the
- * same strength as 19 MiB with 2 passes, for a daemon that stays small,
- * and ~20 ms, short enough for the loop.  Stored hashes carry their own
- * parameters, so changing these never breaks existing passwords.
+ * One worker: a check takes ~20 ms and 7 MiB, logins are rare, and the
+ * other cores stay free for the loop and the tasks.  The queue bounds how
+ * long a login can wait (16 x 20 ms) and how much a flood can hold.
  */
-#define AUTH_OPSLIMIT		5
-#define AUTH_MEMLIMIT		(7 * 1024 * 1024)
+#define AUTH_HASH_THREADS	1
+#define AUTH_HASH_QUEUE		16
 
-/* Hash a password into a crypt-style string; NULL on failure. */
-static char *
-auth_hash_password(const char *pw)
+/* A login whose password is being checked. */
+struct auth_login {
+	struct auth		*auth;
+	struct api_req		*r;
+	char			*username;	/* as sent: the throttle's key */
+	int			 known;		/* the user exists */
+	id_buf			 uuid;
+	TAILQ_ENTRY(auth_login)	 entry;
+};
+
+/* The authentication state the api owns. */
+struct auth {
+	struct shieldd			*d;
+	struct pwhash			*pool;
+	struct throttle			*limit;
+	TAILQ_HEAD(, auth_login)	 logins;
+};
+
+/* Add a Retry-After header to the reply being built. */
+static void
+auth_retry_after(struct api_req *r, int secs)
 {
-	char out[crypto_pwhash_STRBYTES];
+	char buf[16];
 
-	if (crypto_pwhash_str_alg(out, pw, strlen(pw), AUTH_OPSLIMIT,
-	    AUTH_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0)
+	snprintf(buf, sizeof buf, "%d", secs > 0 ? secs : 1);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Retry-After", buf);
+}
+
+/* 503 with Retry-After: busy, not broken, so not logged as a fault. */
+static void
+auth_busy(struct api_req *r, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", msg);
+	auth_retry_after(r, 1);
+	api_reply(r, 503, o);
+}
+
+/* Start the password workers and the login rate limit. */
+struct auth *
+auth_new(struct shieldd *d)
+{
+	struct auth *a = xcalloc(1, sizeof *a);
+
+	a->d = d;
+	TAILQ_INIT(&a->logins);
+	if ((a->pool = pwhash_new(d->base, AUTH_HASH_THREADS,
+	    AUTH_HASH_QUEUE)) == NULL) {
+		free(a);
 		return NULL;
-	return xstrdup(out);
+	}
+	a->limit = throttle_new(THROTTLE_SLOTS);
+	return a;
+}
+
+/*
+ * Stop the workers, then answer the logins still waiting for them: their
+ * requests belong to connections evhttp is about to free.
+ */
+void
+auth_free(struct auth *a)
+{
+	struct auth_login *l;
+
+	if (a == NULL)
+		return;
+	pwhash_free(a->pool);
+	while ((l = TAILQ_FIRST(&a->logins)) != NULL) {
+		TAILQ_REMOVE(&a->logins, l, entry);
+		auth_busy(l->r, "shieldd is stopping");
+		free(l->username);
+		free(l);
+	}
+	throttle_free(a->limit);
+	free(a);
 }
 
 /* Hex SHA-256 of a secret, as stored in the catalog. */
@@ -104,7 +179,7 @@ auth_bootstrap(struct shieldd *d)
 		log_error("libsodium failed to initialise");
 		return -1;
 	}
-	if ((d->dummy_hash = auth_hash_password("")) == NULL) {
+	if ((d->dummy_hash = pwhash_str("")) == NULL) {
 		log_error("cannot hash a password (out of memory?)");
 		return -1;
 	}
@@ -119,7 +194,7 @@ auth_bootstrap(struct shieldd *d)
 		sodium_bin2hex(generated, sizeof generated, b, sizeof b);
 		pw = generated;
 	}
-	if ((hash = auth_hash_password(pw)) == NULL) {
+	if ((hash = pwhash_str(pw)) == NULL) {
 		log_error("cannot hash the admin password (out of memory?)");
 		return -1;
 	}
@@ -229,47 +304,41 @@ auth_token_issue(struct api_req *r, const char *user_uuid, const char *kind,
 	return rc;
 }
 
-/* POST /v1/auth/login */
+/* A login's password check is done (on the loop): reply. */
 static void
-auth_login(struct api_req *r)
+auth_login_done_cb(int ok, char *hash, void *arg)
 {
-	static const char *const req[] = { "username", "password" };
-	const char *user = NULL, *pw = NULL;
+	struct auth_login *l = arg;
+	struct auth *a = l->auth;
+	struct api_req *r = l->r;
 	char secret[2 * AUTH_SECRET_BYTES + 1], *cookie;
 	struct evkeyvalq *h;
-	struct cat_user u;
 	cJSON *o;
 	id_buf id;
-	int ok;
 
-	if (api_body_require(r, req, 2) != 0 ||
-	    api_body_string(r, "username", &user) != 0 ||
-	    api_body_string(r, "password", &pw) != 0)
-		return;
-	memset(&u, 0, sizeof u);
-	if (catalog_user_get_by_name(r->d->cat, user, &u) != CAT_OK) {
-		/* Spend the same time as a real check, so timing does not
-		 * tell which user names exist. */
-		if (crypto_pwhash_str_verify(r->d->dummy_hash, pw,
-		    strlen(pw)) == 0)
-			log_debug("unknown user with an empty password");
-		ok = 0;
-	} else
-		ok = crypto_pwhash_str_verify(u.pwhash, pw, strlen(pw)) == 0;
+	free(hash);
+	TAILQ_REMOVE(&a->logins, l, entry);
+	ok = ok && l->known;
+	throttle_done(a->limit, l->username, shieldd_now(),
+	    ok ? THROTTLE_OK : THROTTLE_FAILED);
 	if (!ok) {
-		cat_user_clear(&u);
-		log_warn("failed login for user '%.64s'", user);
+		log_warn("failed login for user '%.64s'", l->username);
 		api_error(r, 401, "wrong username or password");
-		return;
+		goto out;
 	}
-	if (auth_token_issue(r, u.uuid, "session", "",
+	if (r->gone) {
+		/* Nobody to hand a session to; this frees r, sending nothing. */
+		log_debug("login of '%.64s' ended after its client left",
+		    l->username);
+		api_reply_text(r, 204, "application/json", "", 0);
+		goto out;
+	}
+	if (auth_token_issue(r, l->uuid, "session", "",
 	    r->d->cfg.session_ttl, secret, id) != CAT_OK) {
-		cat_user_clear(&u);
 		api_error(r, 500, "cannot create a session");
-		return;
+		goto out;
 	}
-	log_info("user '%s' logged in", u.name);
-	cat_user_clear(&u);
+	log_info("user '%s' logged in", l->username);
 	xasprintf(&cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; "
 	    "Max-Age=%d", AUTH_COOKIE, secret, r->d->cfg.session_ttl);
 	h = evhttp_request_get_output_headers(r->req);
@@ -280,6 +349,66 @@ auth_login(struct api_req *r)
 	cJSON_AddStringToObject(o, "token", secret);
 	sodium_memzero(secret, sizeof secret);
 	api_reply(r, 200, o);
+out:
+	free(l->username);
+	free(l);
+}
+
+/*
+ * POST /v1/auth/login.  The rate limit comes first and answers 429 without
+ * looking at the password; then the password is checked on a worker, with
+ * a 503 when too many checks are already waiting.
+ */
+static void
+auth_login(struct api_req *r)
+{
+	static const char *const req[] = { "username", "password" };
+	struct auth *a = api_auth(r->api);
+	const char *user = NULL, *pw = NULL;
+	struct auth_login *l;
+	struct cat_user u;
+	const char *hash;
+	int wait;
+
+	if (api_body_require(r, req, 2) != 0 ||
+	    api_body_string(r, "username", &user) != 0 ||
+	    api_body_string(r, "password", &pw) != 0)
+		return;
+	if ((wait = throttle_admit(a->limit, user, shieldd_now())) > 0) {
+		log_warn("login for user '%.64s' refused: too many failures",
+		    user);
+		auth_retry_after(r, wait);
+		api_error(r, 429, "too many failed logins for this user; try "
+		    "again in %d s", wait);
+		return;
+	}
+	l = xcalloc(1, sizeof *l);
+	l->auth = a;
+	l->r = r;
+	l->username = xstrdup(user);
+	memset(&u, 0, sizeof u);
+	/*
+	 * An unknown user is checked against a hash of nothing, so the
+	 * answer takes as long as for a real one and does not tell which
+	 * user names exist.
+	 */
+	hash = r->d->dummy_hash;
+	if (catalog_user_get_by_name(r->d->cat, user, &u) == CAT_OK) {
+		l->known = 1;
+		memcpy(l->uuid, u.uuid, sizeof l->uuid);
+		hash = u.pwhash;
+	}
+	if (pwhash_verify(a->pool, hash, pw, auth_login_done_cb, l) != 0) {
+		cat_user_clear(&u);
+		throttle_done(a->limit, user, shieldd_now(), THROTTLE_DROPPED);
+		free(l->username);
+		free(l);
+		auth_busy(r, "too many logins in progress; try again in a "
+		    "second");
+		return;
+	}
+	cat_user_clear(&u);
+	TAILQ_INSERT_TAIL(&a->logins, l, entry);
 }
 
 /*

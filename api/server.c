@@ -57,6 +57,7 @@ struct api {
 	struct evhttp_bound_socket	*sock;
 	struct api_cache		 cache[API_CACHE_SLOTS];
 	uint64_t			 cache_clock;
+	struct auth			*auth;	/* login workers, rate limit */
 };
 
 static const struct api_route *const api_tables[] = {
@@ -106,7 +107,11 @@ api_reply_text(struct api_req *r, int code, const char *ctype,
 {
 	struct evbuffer *buf;
 
-	if (!r->gone) {
+	if (r->gone) {
+		/* Detached by evhttp when its connection closed: ours. */
+		if (r->orphaned)
+			evhttp_request_free(r->req);
+	} else {
 		/* The request context dies now; the connection may live on. */
 		evhttp_connection_set_closecb(
 		    evhttp_request_get_connection(r->req), NULL, NULL);
@@ -519,6 +524,7 @@ api_conn_close_cb(struct evhttp_connection *conn, void *arg)
 
 	(void)conn;
 	r->gone = 1;
+	r->orphaned = 1;
 }
 
 /* The one evhttp callback: route, authenticate, dispatch. */
@@ -629,6 +635,12 @@ api_new(struct shieldd *d, const char *listen, char **errp)
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(api->http, api_request_cb, api);
+	if ((api->auth = auth_new(d)) == NULL) {
+		xasprintf(errp, "cannot start the password-check thread");
+		free(host);
+		api_free(api);
+		return NULL;
+	}
 	api->sock = evhttp_bind_socket_with_handle(api->http, host, (uint16_t)port);
 	if (api->sock == NULL) {
 		xasprintf(errp, "cannot listen on %s: %s", listen,
@@ -664,7 +676,10 @@ api_reply_blob(struct api_req *r, struct api_blob *b)
 {
 	struct evbuffer *buf;
 
-	if (!r->gone) {
+	if (r->gone) {
+		if (r->orphaned)
+			evhttp_request_free(r->req);
+	} else {
 		evhttp_connection_set_closecb(
 		    evhttp_request_get_connection(r->req), NULL, NULL);
 		buf = evbuffer_new();
@@ -732,6 +747,13 @@ api_reply_cached(struct api_req *r, cJSON *json)
 	api_reply_blob(r, c->blob);
 }
 
+/* The api's authentication state. */
+struct auth *
+api_auth(struct api *api)
+{
+	return api->auth;
+}
+
 /* Stop accepting new connections. */
 void
 api_close(struct api *api)
@@ -750,6 +772,7 @@ api_free(struct api *api)
 
 	if (api == NULL)
 		return;
+	auth_free(api->auth);	/* answers its requests: before evhttp_free */
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	for (i = 0; i < API_CACHE_SLOTS; i++) {
