@@ -338,6 +338,11 @@ step('archives: find the archive and give it a note with markup (shown as text)'
   await rows.first().getByRole('link').click();
   await waitHash(page, /^#\/archives\/[0-9a-f-]{36}$/);
   S.archive = uuidFromUrl(page, 'archives');
+  // the job is named, as the target and the store are, not shown as a uuid prefix
+  const jobRow = page.locator('.details-row').filter({ has: page.locator('dt', { hasText: /^Job$/ }) });
+  await jobRow.getByRole('link', { name: 'docs nightly', exact: true }).waitFor();
+  assert.equal(await jobRow.getByRole('link').getAttribute('href'), `#/jobs/${S.job}`);
+  await shot(page, '07-archive');
   await page.getByRole('textbox', { name: 'Notes' }).fill(XSS_NOTE);
   await page.getByRole('button', { name: 'Save notes' }).click();
   await page.locator('.saved').filter({ hasText: 'Notes saved.' }).waitFor();

@@ -66,8 +66,20 @@ export async function list(ctx) {
   await apply();
 }
 
+// The archive's job, or null when it was deleted since (archives outlive it).
+async function jobOf(a) {
+  if (!a.job_uuid) return null;
+  try {
+    return await get(`/v1/job/${a.job_uuid}`);
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
 export async function view(ctx, id) {
-  const [a, targets] = await Promise.all([get(`/v1/archive/${id}`), get('/v1/targets')]);
+  const a = await get(`/v1/archive/${id}`);
+  const [targets, job] = await Promise.all([get('/v1/targets'), jobOf(a)]);
   if (!ctx.alive) return;
   ctx.title(`Archive ${fmtTime(a.taken_at)}`);
   const original = targets.find((t) => t.uuid === a.target_uuid);
@@ -169,7 +181,8 @@ export async function view(ctx, id) {
       ['Expires', timeCell(a.expires_at)],
       ['Target', original ? h('a', { href: `#/targets/${a.target_uuid}` }, `${a.target_name} (${a.target_plugin})`) : `${a.target_name || '—'} (${a.target_plugin || '?'})`],
       ['Store', h('a', { href: `#/stores/${a.store_uuid}` }, `${a.store_name} (${a.store_plugin})`)],
-      ['Job', a.job_uuid ? h('a', { href: `#/jobs/${a.job_uuid}` }, short(a.job_uuid)) : '—'],
+      ['Job', job ? h('a', { href: `#/jobs/${job.uuid}` }, job.name || short(job.uuid)) :
+        a.job_uuid ? h('span', null, `a deleted job (${short(a.job_uuid)})`) : '—'],
       ['Size', fmtBytes(a.size)],
       ['SHA-256', h('span', { class: 'mono wrap' }, a.sha256 || '—')],
       ['Store key', h('span', { class: 'mono wrap' }, a.store_key || '—')],
