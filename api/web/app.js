@@ -45,6 +45,12 @@ for (const kind of ['target', 'store']) {
 
 // ---- flash messages ----------------------------------------------------------
 
+// A burst of actions must not bury the page under messages: a few at a time,
+// the newest replacing the oldest, each going away by itself (errors later).
+const FLASH_MAX = 3;
+const FLASH_MS = 6000;
+const FLASH_ERROR_MS = 12000;
+
 export function flash(message, { kind = 'info', link = null, keep = false } = {}) {
   const close = h('button', { type: 'button', class: 'flash-close', 'aria-label': 'Dismiss message' }, '×');
   const item = h('div', { class: `flash flash-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
@@ -53,8 +59,25 @@ export function flash(message, { kind = 'info', link = null, keep = false } = {}
     close);
   item.keep = keep;
   close.addEventListener('click', () => item.remove());
+  // A message being read (pointer on it) or used (focus in it, its link) stays.
+  let timer = null;
+  let held = 0;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => item.remove(), kind === 'error' ? FLASH_ERROR_MS : FLASH_MS);
+  };
+  const hold = (on) => {
+    held = Math.max(0, held + (on ? 1 : -1));
+    if (held) clearTimeout(timer);
+    else arm();
+  };
+  item.addEventListener('mouseenter', () => hold(true));
+  item.addEventListener('mouseleave', () => hold(false));
+  item.addEventListener('focusin', () => hold(true));
+  item.addEventListener('focusout', () => hold(false));
   flashArea.append(item);
-  while (flashArea.children.length > 4) flashArea.firstChild.remove();
+  while (flashArea.children.length > FLASH_MAX) flashArea.firstChild.remove();
+  arm();
   return item;
 }
 

@@ -291,6 +291,25 @@ step('jobs: pause and unpause from the list', async () => {
   await shot(page, '04-jobs');
 });
 
+step('toasts: at most three at a time, the newest kept, each goes away by itself', async () => {
+  const { page } = S;
+  await nav(page, 'Jobs');
+  const row = page.locator('table.data tbody tr').filter({ hasText: 'docs nightly' });
+  for (let i = 0; i < 6; i++) {
+    const pause = i % 2 === 0;
+    await row.getByRole('button', { name: `${pause ? 'Pause' : 'Unpause'} job docs nightly` }).click();
+    await row.getByRole('button', { name: `${pause ? 'Unpause' : 'Pause'} job docs nightly` }).waitFor();
+    await page.locator('#flash .flash').last().filter({ hasText: pause ? 'paused.' : 'unpaused.' }).waitFor();
+  }
+  const toasts = page.locator('#flash .flash');
+  assert.equal(await toasts.count(), 3, 'three toasts at most');
+  assert.match(await toasts.last().innerText(), /unpaused\./, 'the newest is kept');
+  await shot(page, '04-toasts', { fullPage: false });
+  await page.mouse.move(1, 1);   // a pointer on a toast holds it
+  await page.waitForFunction(() => document.querySelectorAll('#flash .flash').length === 0, null, { timeout: 15000 });
+  assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).paused, false);
+});
+
 step('run the job now and follow its task to the end', async () => {
   const { page } = S;
   await page.goto(`${S.url}/#/jobs/${S.job}`);
