@@ -193,6 +193,24 @@ plugins_scan_finish(struct plugins *p)
 		cb(p->done_arg);
 }
 
+/* A plugin's `info` output as the registry keeps it, or NULL if unusable. */
+cJSON *
+plugins_info_parse(const char *output, const char *name)
+{
+	cJSON *info = cJSON_Parse(output != NULL ? output : "");
+	const cJSON *feat = cJSON_GetObjectItemCaseSensitive(info, "features");
+
+	if (!cJSON_IsObject(info) || !cJSON_IsObject(feat)) {
+		cJSON_Delete(info);
+		return NULL;
+	}
+	/* Every "plugin" it printed: a second one would name another. */
+	while (cJSON_GetObjectItem(info, "plugin") != NULL)
+		cJSON_DeleteItemFromObject(info, "plugin");
+	cJSON_AddStringToObject(info, "plugin", name);
+	return info;
+}
+
 /* An info or validate process finished. */
 static void
 plugins_done_cb(struct pipeline *pl, const struct pipeline_result *res,
@@ -201,7 +219,6 @@ plugins_done_cb(struct pipeline *pl, const struct pipeline_result *res,
 	struct plugins_call *c = arg;
 	struct plugins *p = c->reg;
 	cJSON *info;
-	const cJSON *feat;
 
 	(void)pl;
 	if (c->is_validate) {
@@ -212,19 +229,14 @@ plugins_done_cb(struct pipeline *pl, const struct pipeline_result *res,
 		plugins_call_free(c);
 		return;
 	}
-	info = res->failure == NULL ? cJSON_Parse(res->output) : NULL;
-	feat = cJSON_GetObjectItemCaseSensitive(info, "features");
-	if (!cJSON_IsObject(info) || !cJSON_IsObject(feat))
+	info = res->failure == NULL ? plugins_info_parse(res->output,
+	    c->name) : NULL;
+	if (info == NULL)
 		log_warn("plugin %s: `info` did not print valid JSON "
 		    "(%s); ignored", c->name, res->failure != NULL ?
 		    res->failure : "bad JSON");
-	else {
-		cJSON_DeleteItemFromObject(info, "plugin");
-		cJSON_AddStringToObject(info, "plugin", c->name);
+	else
 		cJSON_AddItemToArray(p->scanning, info);
-		info = NULL;
-	}
-	cJSON_Delete(info);
 	plugins_call_free(c);
 	if (--p->pending == 0)
 		plugins_scan_finish(p);

@@ -34,6 +34,12 @@ void		 plugins_refresh(struct plugins *);
 const cJSON	*plugins_list(struct plugins *);
 /* The cached info of one plugin, or NULL. */
 const cJSON	*plugins_info(struct plugins *, const char *name);
+/*
+ * Parse what `info` printed: a JSON object with a "features" object, given
+ * "plugin": name in place of any it had.  NULL if it is not one; else the
+ * caller owns the result.
+ */
+cJSON		*plugins_info_parse(const char *output, const char *name);
 
 /*
  * Validate an endpoint with the plugin's `validate` action, if its info says

@@ -310,8 +310,8 @@ sup_purge_partial(struct sup_run *run, const char *key)
 }
 
 /* The store's key from its output, or NULL (caller frees). */
-static char *
-sup_store_key(const char *output)
+char *
+supervisor_store_key(const char *output)
 {
 	cJSON *o = cJSON_Parse(output != NULL ? output : ""), *k;
 	char *key = NULL;
@@ -376,7 +376,7 @@ sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
 {
 	struct supervisor *sup;
 	struct cat_archive a;
-	char *key = sup_store_key(res->output);
+	char *key = supervisor_store_key(res->output);
 	const char *why = res->failure;
 	id_buf aid;
 	int64_t now = shieldd_now();

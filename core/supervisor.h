@@ -54,4 +54,10 @@ struct supervisor_stats {
 };
 const struct supervisor_stats	*supervisor_stats(struct supervisor *);
 
+/*
+ * The archive key in what a store's `store` action printed ({"key": ...}),
+ * or NULL if there is none usable; the caller frees it.
+ */
+char	*supervisor_store_key(const char *output);
+
 #endif
