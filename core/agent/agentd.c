@@ -525,6 +525,12 @@ agentd_free(struct agentd *d)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
+	/*
+	 * That gave the signals back their default action, but we are exiting
+	 * anyway: a second SIGTERM must not turn a clean stop into a kill.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	if (d->sighup != NULL)
 		event_free(d->sighup);
 	if (d->stop_timer != NULL)
