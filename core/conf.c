@@ -35,8 +35,10 @@ int
 conf_file_read(const char *prog, const char *path, conf_option_fn fn,
     void *arg)
 {
-	char line[4096], *p, *eq;
+	char *line = NULL, *p, *eq;
 	int lineno = 0, rc = 0;
+	size_t size = 0;
+	ssize_t n;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -44,8 +46,16 @@ conf_file_read(const char *prog, const char *path, conf_option_fn fn,
 		    path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+	while (rc == 0 && (n = getline(&line, &size, f)) != -1) {
 		lineno++;
+		/* Whole lines only: the rest of a long one is no new line. */
+		if (n > CONF_LINE_MAX || memchr(line, '\0', (size_t)n) != NULL) {
+			fprintf(stderr, "%s: %s:%d: %s\n", prog, path, lineno,
+			    n > CONF_LINE_MAX ? "line too long" :
+			    "NUL character");
+			rc = -1;
+			break;
+		}
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		p = conf_trim(line);
@@ -64,6 +74,7 @@ conf_file_read(const char *prog, const char *path, conf_option_fn fn,
 			rc = -1;
 		}
 	}
+	free(line);
 	fclose(f);
 	return rc;
 }

@@ -58,8 +58,9 @@ typedef int (*conf_option_fn)(void *arg, const char *name, const char *value);
 /*
  * Read a config file: blank lines and '#' comments are skipped, every other
  * line is "name = value".  Returns 0, or -1 after reporting the file, line
- * and problem.
+ * and problem (a line over CONF_LINE_MAX bytes or with a NUL is one).
  */
+#define CONF_LINE_MAX	4096
 int	conf_file_read(const char *prog, const char *path, conf_option_fn,
 	    void *arg);
 /* Parse a whole number in [lo, hi]; -1 after reporting if it is not one. */

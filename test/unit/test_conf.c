@@ -216,6 +216,39 @@ test_conf_types(void **state)
 	tconf_clear(&c);
 }
 
+/*
+ * A line longer than CONF_LINE_MAX is refused whole: its tail never becomes
+ * an option of its own (as "count = 3" did here, found by fuzzing).
+ */
+static void
+test_conf_long_line_refused(void **state)
+{
+	struct tconf c;
+	char eq[96], text[CONF_LINE_MAX + 64];
+	const char *a[] = { "t", eq, NULL };
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof text, "name = ");
+	memset(text + n, 'x', CONF_LINE_MAX - 1 - n);
+	strcpy(text + CONF_LINE_MAX - 1, "count = 3\n");
+	write_conf(text);
+	snprintf(eq, sizeof eq, "--config=%s", conf_path);
+	assert_int_equal(parse(&c, a), -1);
+	assert_int_equal(c.count, 5);
+	tconf_clear(&c);
+	unlink(conf_path);
+	/* A line of exactly CONF_LINE_MAX bytes, newline included, is read. */
+	memset(text + n, 'x', CONF_LINE_MAX - 1 - n);
+	strcpy(text + CONF_LINE_MAX - 1, "\n");
+	write_conf(text);
+	snprintf(eq, sizeof eq, "--config=%s", conf_path);
+	assert_int_equal(parse(&c, a), 0);
+	assert_int_equal(strlen(c.name), CONF_LINE_MAX - 1 - n);
+	tconf_clear(&c);
+	unlink(conf_path);
+}
+
 int
 main(void)
 {
@@ -224,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_conf_flags_override_file),
 		cmocka_unit_test(test_conf_bad_file_fails),
 		cmocka_unit_test(test_conf_types),
+		cmocka_unit_test(test_conf_long_line_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
