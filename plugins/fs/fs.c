@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <ftw.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -73,6 +74,19 @@ fs_validate_parent(const char *dir)
 	return bad;
 }
 
+/* 1 if dir is / or resolves to it (reported): never a usable base_dir. */
+int
+fs_is_root(const char *dir)
+{
+	char real[PATH_MAX];
+
+	if (realpath(dir, real) == NULL || strcmp(real, "/") != 0)
+		return 0;
+	plugin_error("base_dir must not be / (it resolves to /, and a restore "
+	    "replaces everything in base_dir)");
+	return 1;
+}
+
 /* Check the endpoint beyond the declared field types. */
 static int
 fs_validate(const cJSON *ep)
@@ -92,6 +106,8 @@ fs_validate(const cJSON *ep)
 		plugin_error("base_dir must be an absolute path");
 		return 1;
 	}
+	if (fs_is_root(dir))
+		return 1;
 	/*
 	 * Validation cannot tell a target from a store, so it asks what both
 	 * need to be useful: a directory we can read and write.

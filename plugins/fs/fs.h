@@ -32,6 +32,8 @@ void	fs_patterns_free(struct fs_patterns *);
 /* 1 if the relative path rel matches any pattern. */
 int	fs_patterns_match(const struct fs_patterns *, const char *rel);
 
+/* 1 if dir is / or resolves to it (reported): never a usable base_dir. */
+int	fs_is_root(const char *dir);
 /* Remove a tree without following symlinks; 0 or -1 (errno set). */
 int	fs_rmtree(const char *path);
 /* fsync a directory by path; 0 or -1 (errno set). */

@@ -817,6 +817,13 @@ fs_restore(const cJSON *ep)
 	fs_signals_catch();
 	if (fs_restore_locate(&r, dir) == -1)
 		return 1;
+	/* Restored in place, / would lose every entry the archive lacks. */
+	if (strcmp(r.target, "/") == 0) {
+		plugin_error("base_dir must not be / (it resolves to /, and a "
+		    "restore replaces everything in base_dir); nothing was "
+		    "changed");
+		return 1;
+	}
 	if ((r.buf = malloc(FS_BUFSIZE)) == NULL) {
 		plugin_error("out of memory");
 		return 1;

@@ -260,6 +260,24 @@ def test_validate():
     assert rc != 0 and "not writable" in err, err
 
 
+def test_base_dir_root_refused():
+    """A restore replaces everything in base_dir: / is never a base_dir."""
+    link = os.path.join(tmpdir("rootlink"), "to-root")
+    os.symlink("/", link)
+    for d in ("/", "//", "/tmp/..", link, link + "/"):
+        rc, _, err = plugin("validate", ep(d))
+        assert rc != 0 and "base_dir must not be /" in err, (d, err)
+    # Run as nobody and fed a stream that is not a tar, so that even a
+    # plugin without the check could not change / (it fails on the stream).
+    before = sorted(os.listdir("/"))
+    for d in ("/", link):
+        rc, _, err = plugin("restore", ep(d), data=b"not a tar stream\n" * 64,
+                            user=NOBODY if IS_ROOT else None)
+        assert rc != 0 and "base_dir must not be /" in err, (d, err)
+        assert "nothing was changed" in err, err
+    assert sorted(os.listdir("/")) == before
+
+
 # ---- target ----
 
 def test_roundtrip_through_store():
@@ -722,7 +740,8 @@ def test_example_plugin():
 
 def main():
     try:
-        run([test_info, test_validate, test_roundtrip_through_store,
+        run([test_info, test_validate, test_base_dir_root_refused,
+             test_roundtrip_through_store,
              test_backup_is_pax_tar, test_include_exclude,
              test_restore_replaces_tree, test_restore_bad_stream_leaves_target,
              test_restore_killed_leaves_target, test_restore_refuses_traversal,
