@@ -202,6 +202,31 @@ pg_explain(const struct pg_conn *conn, const char *what, const char *during,
 		tool_report_status(what, status);
 }
 
+/*
+ * The -d argument for pg_database: libpq reads a -d value holding '=' (or a
+ * URI) as a connection string, so "host=... dbname=x" would override pg_host.
+ * A connection string naming only dbname, quoted by libpq's rules (single
+ * quotes, backslash before ' and \), keeps the whole value a database name.
+ * Returns a string the caller frees, or NULL when out of memory.
+ */
+static char *
+pg_dbname_arg(const char *db)
+{
+	const char *p;
+	char *out, *o;
+
+	if ((out = malloc(strlen(db) * 2 + sizeof "dbname=''")) == NULL)
+		return NULL;
+	o = out + sprintf(out, "dbname='");
+	for (p = db; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	strcpy(o, "'");
+	return out;
+}
+
 /* Append "-h H -p P -U U -w" to argv at *n. */
 static void
 pg_argv_conn(const struct pg_conn *conn, const char **argv, int *n)
@@ -221,15 +246,17 @@ pg_backup(const cJSON *ep)
 {
 	struct pg_conn conn;
 	const char *argv[20];
-	char err[PG_ERR_MAX], *tool;
+	char err[PG_ERR_MAX], *tool, *dbarg = NULL;
 	int n = 0, status;
 
 	pg_conn_read(&conn, ep);
 	pg_env_set(&conn);
 	tool = pg_tool(&conn, conn.database != NULL ? "pg_dump" :
 	    "pg_dumpall");
-	if (tool == NULL) {
+	if (tool == NULL || (conn.database != NULL &&
+	    (dbarg = pg_dbname_arg(conn.database)) == NULL)) {
 		plugin_error("out of memory");
+		free(tool);
 		return 1;
 	}
 	argv[n++] = tool;
@@ -237,7 +264,7 @@ pg_backup(const cJSON *ep)
 	if (conn.database != NULL) {
 		argv[n++] = "-Fc";
 		argv[n++] = "-d";
-		argv[n++] = conn.database;
+		argv[n++] = dbarg;
 	} else {
 		/* Restoring drops and recreates what the archive holds. */
 		argv[n++] = "--clean";
@@ -251,6 +278,7 @@ pg_backup(const cJSON *ep)
 	if (status != 0)
 		pg_explain(&conn, conn.database != NULL ? "pg_dump" :
 		    "pg_dumpall", "the dump", status, err);
+	free(dbarg);
 	free(tool);
 	return status == 0 ? 0 : 1;
 }
@@ -421,7 +449,7 @@ static int
 pg_restore_db(const struct pg_conn *conn)
 {
 	const char *argv[24];
-	char head[5], err[PG_ERR_MAX], out[64], *tool;
+	char head[5], err[PG_ERR_MAX], out[64], *tool, *dbarg;
 	size_t got = 0;
 	ssize_t r;
 	int fds[2], n = 0, created, status, fed, efd;
@@ -457,16 +485,22 @@ pg_restore_db(const struct pg_conn *conn)
 		return 1;
 	if ((tool = pg_tool(conn, "pg_restore")) == NULL)
 		return 1;
+	if ((dbarg = pg_dbname_arg(conn->database)) == NULL) {
+		plugin_error("out of memory");
+		free(tool);
+		return 1;
+	}
 	argv[n++] = tool;
 	pg_argv_conn(conn, argv, &n);
 	argv[n++] = "-d";
-	argv[n++] = conn->database;
+	argv[n++] = dbarg;
 	argv[n++] = "--clean";
 	argv[n++] = "--if-exists";
 	argv[n++] = "--single-transaction";
 	argv[n++] = "--exit-on-error";
 	argv[n] = NULL;
 	if (pg_pipe(fds) == -1) {
+		free(dbarg);
 		free(tool);
 		return 1;
 	}
@@ -482,6 +516,7 @@ pg_restore_db(const struct pg_conn *conn)
 	status = pid == -1 ? -1 :
 	    tool_capture_end(pid, efd, "pg_restore",
 	    conn->password, err, sizeof err);
+	free(dbarg);
 	free(tool);
 	if (status == 0 && fed == 0) {
 		plugin_info("restored database %s", conn->database);

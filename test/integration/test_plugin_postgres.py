@@ -231,6 +231,34 @@ def test_restore_under_another_name():
     assert a().snapshot("shop_copy") == ORIGINAL
 
 
+def conninfo_dbname(name):
+    """A libpq connection string naming only this database."""
+    return "dbname='%s'" % name.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def test_database_name_is_only_a_name():
+    # libpq reads a -d value holding '=' as a connection string: pg_database
+    # must stay a database name, never override pg_host.
+    name = "host=/nonexistent dbname=x"
+    rc, err = plugin("backup", a().endpoint(name))
+    assert rc != 0
+    assert last_line(err) == ("postgres: database %s does not exist on "
+                              "127.0.0.1:%s" % (name, a().env["PORT"])), err
+    assert "/nonexistent" not in err.replace(name, ""), err
+    # Restore creates and fills the database of that very name, quotes and
+    # backslashes included; a backup of it reads it back.
+    odd = name + " it's a \\ name"
+    path = os.path.join(TMP, "shop.dump")
+    err = restore(a().endpoint(odd), path)
+    assert "restored database " + odd in err, err
+    assert odd in a().databases()
+    assert a().snapshot(conninfo_dbname(odd)) == ORIGINAL
+    again = backup(a().endpoint(odd), "odd.dump")
+    with open(again, "rb") as f:
+        assert f.read(5) == b"PGDMP"
+    a().psql("DROP DATABASE \"%s\"" % odd.replace('"', '""'))
+
+
 def test_restore_onto_second_server():
     path = os.path.join(TMP, "shop.dump")
     # A one-database archive does not carry roles: without them it fails
@@ -421,7 +449,8 @@ if __name__ == "__main__":
     try:
         setup()
         run([test_info_and_validate, test_database_round_trip,
-             test_restore_under_another_name, test_restore_onto_second_server,
+             test_restore_under_another_name, test_database_name_is_only_a_name,
+             test_restore_onto_second_server,
              test_truncated_archive_leaves_database_as_it_was,
              test_foreign_archives_change_nothing,
              test_other_sessions_are_terminated, test_wrong_port_fails_fast,
