@@ -32,6 +32,7 @@
 
 #define SUP_FLUSH_MS		1000	/* task log flush interval */
 #define SUP_PURGE_BACKOFF_MAX	(6 * 3600)
+#define SUP_NEST_MAX		4	/* remote_endpoints in remote_endpoints */
 
 enum sup_op { SUP_BACKUP, SUP_RESTORE, SUP_PURGE };
 
@@ -159,16 +160,34 @@ sup_flush_cb(evutil_socket_t fd, short ev, void *arg)
 		sup_flush_run(run);
 }
 
-/* Remember endpoint values that look secret, to mask them in logs. */
+/*
+ * Remember endpoint values that look secret, to mask them in logs, also
+ * inside an agent target's remote_endpoint (an object or a string holding
+ * one): its remote plugin's lines reach this log too.
+ */
 static void
-sup_collect_secrets(struct sup_run *run, const char *endpoint)
+sup_collect_json(struct sup_run *run, const cJSON *ep, int depth)
 {
 	static const char *const marks[] = { "password", "secret", "token",
 	    "passwd", "key_id", "auth" };
-	cJSON *ep = cJSON_Parse(endpoint), *it;
+	const cJSON *it;
+	cJSON *inner;
 	size_t i;
 
 	cJSON_ArrayForEach(it, ep) {
+		if (it->string == NULL)
+			continue;
+		if (strcmp(it->string, "remote_endpoint") == 0 &&
+		    depth < SUP_NEST_MAX) {
+			if (cJSON_IsObject(it))
+				sup_collect_json(run, it, depth + 1);
+			else if (cJSON_IsString(it) &&
+			    (inner = cJSON_Parse(it->valuestring)) != NULL) {
+				sup_collect_json(run, inner, depth + 1);
+				cJSON_Delete(inner);
+			}
+			continue;
+		}
 		if (!cJSON_IsString(it) || strlen(it->valuestring) < 4)
 			continue;
 		for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
@@ -178,6 +197,15 @@ sup_collect_secrets(struct sup_run *run, const char *endpoint)
 			}
 		}
 	}
+}
+
+/* The same, from an endpoint's text. */
+static void
+sup_collect_secrets(struct sup_run *run, const char *endpoint)
+{
+	cJSON *ep = cJSON_Parse(endpoint);
+
+	sup_collect_json(run, ep, 0);
 	cJSON_Delete(ep);
 }
 

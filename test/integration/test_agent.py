@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -83,6 +84,60 @@ esac
 exit 0
 """
 
+LEAKY_SH = r"""#!/bin/sh
+# leaky: a careless test plugin that prints its endpoint's secrets on
+# stderr: db_password (secret by its name) and vault_code (secret only
+# because its field is declared a password).  validate fails with
+# "fail": "yes".
+action=${1:-}
+endpoint='{}'
+while [ $# -gt 1 ]; do
+	case $1 in --endpoint) endpoint=$2; shift ;; esac
+	shift
+done
+get() {
+	printf '%s' "$endpoint" |
+	    sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p"
+}
+case $action in
+info)
+	echo '{"name": "Leaky", "author": "SHIELD tests", "version": "0.0.1",
+ "features": {"target": "yes", "store": "no", "validate": "yes"},
+ "fields": [{"name": "db_password", "type": "password", "required": false},
+  {"name": "vault_code", "type": "password", "required": false},
+  {"name": "fail", "type": "string", "required": false}]}' ;;
+backup)
+	echo "leaky: connecting with pw=$(get db_password) code=$(get vault_code)" >&2
+	echo "leaky data" ;;
+validate)
+	echo "leaky: checking pw=$(get db_password) code=$(get vault_code)" >&2
+	[ "$(get fail)" = yes ] && exit 1 ;;
+restore)
+	cat >/dev/null ;;
+esac
+exit 0
+"""
+
+# On the core's side: a target plugin that prints its whole endpoint.
+ECHOER_SH = r"""#!/bin/sh
+# echoer: a careless test plugin that prints its whole endpoint on stderr.
+action=${1:-}
+endpoint='{}'
+while [ $# -gt 1 ]; do
+	case $1 in --endpoint) endpoint=$2; shift ;; esac
+	shift
+done
+case $action in
+info)
+	echo '{"name": "Echoer", "author": "SHIELD tests", "version": "0.0.1",
+ "features": {"target": "yes", "store": "no", "validate": "no"}}' ;;
+backup)
+	printf 'echoer: endpoint %s\n' "$endpoint" >&2
+	echo "echoer data" ;;
+esac
+exit 0
+"""
+
 
 def write_exe(path, text):
     with open(path, "w") as f:
@@ -137,10 +192,10 @@ class Agent:
         except OSError:
             return ""
 
-    def wait_log(self, text, timeout=20):
+    def wait_log(self, text, timeout=20, since=0):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if text in self.read_log():
+            if text in self.read_log()[since:]:
                 return
             time.sleep(0.05)
         raise AssertionError("%r not in the agent log:\n%s" % (text, self.read_log()[-4000:]))
@@ -348,8 +403,10 @@ def setup():
     shutil.copy2(os.path.join(SRC, "test", "plugins", "slow"), AGENT_PLUGINS)
     write_exe(os.path.join(AGENT_PLUGINS, "marker"), MARKER_SH)
     write_exe(os.path.join(AGENT_PLUGINS, "pidslow"), PIDSLOW_SH)
+    write_exe(os.path.join(AGENT_PLUGINS, "leaky"), LEAKY_SH)
     for name in ("agent", "fs"):
         shutil.copy2(os.path.join(PLUGINS, name), CORE_PLUGINS)
+    write_exe(os.path.join(CORE_PLUGINS, "echoer"), ECHOER_SH)
     AGENT = Agent(AGENT_PLUGINS, args=["--max-requests", "2"]).start()
     D = Daemon(plugins=CORE_PLUGINS).start()
     D.login()
@@ -728,17 +785,196 @@ def test_agent_across_a_network_namespace():
 
 
 def test_sigterm_mid_backup_stops_cleanly():
+    # The request ends with an exit frame saying why, then a clean TLS
+    # close (close_notify), not a cut connection.
     global AGENT
-    s = raw_open({"version": 1, "action": "backup", "plugin": "slow", "endpoint": {"seconds": 30}})
-    assert recv_exact(s, 5)[:1] == b"D"
+    sock = socket.create_connection(("127.0.0.1", AGENT.port), timeout=30)
+    s = tls_context().wrap_socket(sock, server_hostname="127.0.0.1",
+                                  suppress_ragged_eofs=False)
+    s.sendall(json.dumps({"version": 1, "action": "backup", "plugin": "slow",
+                          "endpoint": {"seconds": 30}}).encode() + b"\n")
+    head = recv_exact(s, 5)
+    assert head[:1] == b"D", head
+    recv_exact(s, struct.unpack(">I", head[1:])[0])
     port = AGENT.port
     t0 = time.time()
+    since = len(AGENT.read_log())
+    AGENT.proc.send_signal(signal.SIGTERM)
+    frames = read_frames(s)
+    x = exit_of(frames)
+    assert x["exit"] != 0 and x["error"] == "shield-agent is stopping", x
+    assert s.recv(1) == b"", "no close_notify after the exit frame"
+    s.close()
+    # A second SIGTERM while it winds up does not turn the clean stop into
+    # a kill.
+    AGENT.wait_log("shield-agent[info]: stopped", since=since)
+    if AGENT.proc.poll() is None:
+        AGENT.proc.send_signal(signal.SIGTERM)
     AGENT.stop()       # exit 0 and a clean sanitizer log
     assert time.time() - t0 < 15
-    frames = read_frames(s)
-    s.close()
-    assert not frames or frames[-1][0] != b"X" or exit_of(frames)["exit"] != 0
     AGENT = Agent(AGENT_PLUGINS, port=port, args=["--max-requests", "2"]).start()
+
+
+def test_sigterm_mid_backup_fails_the_task_saying_so():
+    global AGENT
+    j, t = make_job(endpoint("slow", {"seconds": 30}), "stopping")
+    since = len(AGENT.read_log())
+    uuid = D.api("POST", "/v1/job/%s/run" % j)["task_uuid"]
+    wait_running(uuid)
+    AGENT.wait_log("backup through slow started", since=since)
+    time.sleep(0.5)
+    port = AGENT.port
+    AGENT.stop()       # exit 0 and a clean sanitizer log
+    task = D.wait_task(uuid, timeout=60)
+    assert task["status"] == "failed", task
+    assert "shield-agent is stopping" in task["log"], task["log"]
+    assert "unexpected eof" not in task["log"], task["log"]
+    assert D.api("GET", "/v1/archives?target=" + t) == []
+    AGENT = Agent(AGENT_PLUGINS, port=port, args=["--max-requests", "2"]).start()
+
+
+def test_overlong_request_line_gets_an_exit_frame():
+    # Without a newline within the limit, and as a complete line over it.
+    marker = os.path.join(TMP, "marker-long")
+    since = len(AGENT.read_log())
+    for end in (b"", b"\n"):
+        sock = socket.create_connection(("127.0.0.1", AGENT.port), timeout=30)
+        s = tls_context().wrap_socket(sock, server_hostname="127.0.0.1")
+        line = json.dumps({"version": 1, "action": "backup", "plugin": "marker",
+                           "endpoint": {"marker": marker, "pad": "x" * (300 * 1024)}})
+        s.sendall(line.encode() + end)
+        x = exit_of(read_frames(s))
+        s.close()
+        assert x["exit"] == 1 and "request line is longer than 256 KiB" in x["error"], x
+    log = AGENT.read_log()[since:]
+    assert log.count("request refused: the request line is longer") == 2, log
+    assert "started" not in log, log
+    assert not os.path.exists(marker)
+
+
+PW = "s3cr3t-db-pw-4711"        # secret by its key's name
+CODE = "vault-7391-code"        # secret by the remote plugin's field type
+
+
+def assert_masked(text, what):
+    assert PW not in text and CODE not in text, "%s shows a secret:\n%s" % (what, text)
+
+
+def test_remote_secrets_are_masked_everywhere():
+    since = len(AGENT.read_log())
+    rep = {"db_password": PW, "vault_code": CODE}
+    # Through shieldd, remote_endpoint as an object and as a string.
+    for i, r in enumerate((rep, json.dumps(rep))):
+        j, t = make_job(endpoint("leaky", r), "leaky%d" % i)
+        task = D.wait_task(D.api("POST", "/v1/job/%s/run" % j)["task_uuid"])
+        assert task["status"] == "done", task
+        assert "leaky: connecting with pw=******** code=********" in task["log"], task["log"]
+        assert_masked(task["log"], "the task log")
+        dbg = D.api("GET", "/v1/task/%s?debug" % task["uuid"])
+        assert_masked(json.dumps(dbg), "the task's debug log")
+    # validate's reasons, in a 400's body.
+    r = D.request("POST", "/v1/targets", {
+        "name": "leaky-bad", "plugin": "agent",
+        "endpoint": json.dumps(endpoint("leaky", dict(rep, fail="yes")))})
+    assert r.status == 400 and "leaky: checking pw=********" in r.body, r
+    assert_masked(r.body, "validate's reasons")
+    # What the agent relays to any caller.
+    frames = raw_request({"version": 1, "action": "backup", "plugin": "leaky",
+                          "endpoint": rep})
+    assert exit_of(frames) == {"exit": 0}, frames
+    lines = [p.decode() for k, p in frames if k == b"L"]
+    assert "leaky: connecting with pw=******** code=********" in lines, lines
+    assert_masked(repr(frames), "the agent's log frames")
+    # The agent's own log, which shows the plugins' lines at debug.
+    log = AGENT.read_log()[since:]
+    assert "leaky: connecting with pw=******** code=********" in log, log
+    assert_masked(log, "the agent's log")
+    assert_masked(D.read_log(), "shieldd's log")
+
+
+def fake_agent(reply):
+    """A stand-in for shield-agent on 127.0.0.1 for one connection, with the
+    agent's certificate, demanding a client certificate: it reads the
+    request line and answers reply(request) (bytes), then closes cleanly."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(KEYS, "agent.crt"), os.path.join(KEYS, "agent.key"))
+    ctx.load_verify_locations(os.path.join(KEYS, "ca.crt"))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(30)
+
+    def serve():
+        try:
+            conn, _ = ls.accept()
+            conn.settimeout(30)
+            with ctx.wrap_socket(conn, server_side=True) as s:
+                line = b""
+                while not line.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return
+                    line += chunk
+                s.sendall(reply(json.loads(line)))
+                try:
+                    s.unwrap()
+                except (ssl.SSLError, OSError):
+                    pass
+        finally:
+            ls.close()
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    return ls.getsockname()[1], th
+
+
+def test_agent_plugin_masks_what_an_agent_relays():
+    # An agent that does not mask (an older one, say): the plugin still
+    # hides the secret-looking values of remote_endpoint in what it prints.
+    def reply(req):
+        ep = json.loads(req["endpoint"])
+        line = "leaky: pw=%s, again %s" % (ep["db_password"], ep["db_password"])
+        return (frame(b"L", line.encode()) +
+                frame(b"X", json.dumps({"exit": 1, "error": "refused " +
+                                        ep["db_password"]}).encode()))
+    port, th = fake_agent(reply)
+    rc, out, err = run_plugin("backup", endpoint("leaky", {"db_password": PW},
+                                                 address="127.0.0.1:%d" % port))
+    th.join(30)
+    assert rc == 1 and out == b"", err
+    assert "leaky: pw=********, again ********" in err and "refused ********" in err, err
+    assert PW not in err, err
+
+
+def test_shieldd_masks_secrets_inside_remote_endpoint():
+    # A target plugin run by shieldd itself that prints its whole endpoint:
+    # the daemon hides the secrets nested in remote_endpoint, given as an
+    # object or as a string holding one.
+    for i, rep in enumerate(({"db_password": PW}, json.dumps({"db_password": PW}))):
+        j, t = make_job({"remote_endpoint": rep}, "echoer%d" % i, plugin="echoer")
+        task = D.wait_task(D.api("POST", "/v1/job/%s/run" % j)["task_uuid"])
+        assert task["status"] == "done", task
+        assert "echoer: endpoint" in task["log"], task["log"]
+        assert PW not in task["log"], task["log"]
+        dbg = D.api("GET", "/v1/task/%s?debug" % task["uuid"])
+        assert PW not in json.dumps(dbg), dbg
+
+
+def test_debug_log_shows_exit_codes():
+    # A plugin exiting 1 is "exit 1" in the agent's debug log, not the raw
+    # wait status (256).
+    since = len(AGENT.read_log())
+    x = exit_of(raw_request({"version": 1, "action": "validate", "plugin": "leaky",
+                             "endpoint": {"fail": "yes"}}))
+    assert x == {"exit": 1}, x
+    x = exit_of(raw_request({"version": 1, "action": "validate", "plugin": "leaky",
+                             "endpoint": {}}))
+    assert x == {"exit": 0}, x
+    time.sleep(0.3)
+    log = AGENT.read_log()[since:]
+    assert "leaky exited (exit 1)" in log and "leaky exited (exit 0)" in log, log
+    assert "status 256" not in log, log
 
 
 def main():
@@ -755,7 +991,13 @@ def main():
         test_cut_restore_is_never_committed,
         test_restore_plugin_killed_midway_leaves_target,
         test_agent_across_a_network_namespace,
+        test_overlong_request_line_gets_an_exit_frame,
+        test_remote_secrets_are_masked_everywhere,
+        test_agent_plugin_masks_what_an_agent_relays,
+        test_shieldd_masks_secrets_inside_remote_endpoint,
+        test_debug_log_shows_exit_codes,
         test_sigterm_mid_backup_stops_cleanly,
+        test_sigterm_mid_backup_fails_the_task_saying_so,
     ]
     setup()
     ok = False
