@@ -194,9 +194,32 @@ async function route() {
 
 // ---- session -----------------------------------------------------------------
 
+// Whether this browser holds a session, as far as the page knows.  The
+// cookie is HttpOnly, out of the page's sight; without this note a first
+// visit would ask /v1/auth/me and get a 401, which browsers log as an error.
+const SESSION_KEY = 'shield.session';
+
+function rememberSession(on) {
+  try {
+    if (on) localStorage.setItem(SESSION_KEY, '1');
+    else localStorage.removeItem(SESSION_KEY);
+  } catch {
+    // no storage: the start-up probe asks the daemon every time
+  }
+}
+
+function mayHaveSession() {
+  try {
+    return localStorage.getItem(SESSION_KEY) !== null;
+  } catch {
+    return true;
+  }
+}
+
 function showLogin(message, kind) {
   stopView();
   state.user = null;
+  rememberSession(false);
   topbar.hidden = true;
   clear(flashArea);
   document.title = 'Log in — SHIELD';
@@ -243,6 +266,7 @@ function showLogin(message, kind) {
 
 function startApp(me) {
   state.user = me;
+  rememberSession(true);
   document.getElementById('username').textContent = me.username;
   topbar.hidden = false;
   const back = state.returnTo;
@@ -285,6 +309,10 @@ window.addEventListener('unhandledrejection', (e) => {
 });
 
 (async function boot() {
+  if (!mayHaveSession()) {
+    showLogin();
+    return;
+  }
   try {
     const me = await api('GET', '/v1/auth/me');
     startApp(me);

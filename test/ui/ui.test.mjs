@@ -62,7 +62,7 @@ function readTree(dir) {
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shield-ui.'));
-const S = { tmp, dialogs: [], pageErrors: [] };
+const S = { tmp, dialogs: [], pageErrors: [], consoleErrors: [] };
 let daemon = null;
 let browser = null;
 
@@ -132,6 +132,9 @@ async function newPage(context) {
     await d.dismiss().catch(() => {});
   });
   page.on('pageerror', (e) => S.pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') S.consoleErrors.push(`${m.text()} (${m.location().url || '?'})`);
+  });
   page.setDefaultTimeout(15000);
   return page;
 }
@@ -178,6 +181,9 @@ step('login: a wrong password is refused in words, the right one opens the dashb
   const { page } = S;
   await page.goto(`${S.url}/`);
   await page.getByRole('heading', { name: 'Log in to SHIELD' }).waitFor();
+  await sleep(300);
+  // a first visit knows it has no session: no refused request in the console
+  assert.deepEqual(S.consoleErrors, [], 'no console error on the login page');
   await login(page, 'not the password');
   await page.locator('#login-error').filter({ hasText: 'Wrong username or password' }).waitFor();
   await shot(page, '01-login-wrong-password');
@@ -586,6 +592,11 @@ step('session: a session ended on the server sends the UI back to login with a m
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.locator('#login-notice').filter({ hasText: 'You have logged out.' }).waitFor();
+  S.consoleErrors = [];
+  await page.reload();
+  await page.getByRole('heading', { name: 'Log in to SHIELD' }).waitFor();
+  await sleep(300);
+  assert.deepEqual(S.consoleErrors, [], 'no console error on the login page after logging out');
   const me = await page.evaluate(async () => (await fetch('/v1/auth/me')).status);
   assert.equal(me, 401);
 });
