@@ -6,8 +6,9 @@
 # target fuzzes a scratch copy of the corpus for FUZZ_SECONDS (default 20),
 # so the source tree is never written.  A crash, leak, timeout or runaway
 # allocation fails the test and leaves the input in the current directory
-# as NAME-crash-*, NAME-leak-*, NAME-timeout-* or NAME-oom-*; FUZZ_ARGS adds
-# libFuzzer options.
+# as NAME-crash-*, NAME-leak-*, NAME-timeout-* or NAME-oom-*.  What the code
+# under test prints is discarded (sanitizer reports are not); FUZZ_ARGS adds
+# libFuzzer options, e.g. -close_fd_mask=0 to see it.
 set -eu
 
 bin=$1
@@ -27,11 +28,11 @@ trap 'exit 1' INT TERM
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # A parser may allocate in proportion to its input, never by what the input
 # claims: one allocation over 256 MB is a finding.
-opts="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256"
+opts="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -close_fd_mask=3"
 
 echo "== $name: the seed corpus, each input once"
 # shellcheck disable=SC2086
-"$bin" $opts "$seeds"/*
+"$bin" $opts ${FUZZ_ARGS:-} "$seeds"/*
 
 echo "== $name: fuzzing for $secs s"
 mkdir "$work/corpus"
