@@ -118,6 +118,18 @@ int	api_body_require(struct api_req *, const char *const *names, size_t n);
 /* Reply 400 and return -1 if the string is over max characters. */
 int	api_check_len(struct api_req *, const char *field, const char *value,
 	    size_t max);
+/*
+ * Text checks (text.c).  api_check_text() is api_check_len() plus: valid
+ * UTF-8 and no control characters (C0, DEL, C1), for names, summaries,
+ * notes and usernames; 400 naming the field.  api_body_utf8() refuses a
+ * body with invalid UTF-8 in any string (400 naming the top-level field).
+ * api_utf8_repair() returns a reply's text, or a copy with invalid bytes
+ * (from a catalog older than these checks) replaced by U+FFFD, freeing it.
+ */
+int	api_check_text(struct api_req *, const char *field, const char *value,
+	    size_t max);
+int	api_body_utf8(struct api_req *);
+char	*api_utf8_repair(char *text);
 
 /* JSON building helpers. */
 void	api_json_time(cJSON *, const char *key, int64_t t);	/* null if 0 */

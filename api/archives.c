@@ -151,7 +151,7 @@ archives_update(struct api_req *r)
 		return;
 	}
 	if (api_body_string(r, "notes", &notes) != 0 ||
-	    api_check_len(r, "notes", notes, API_NOTES_MAX) != 0)
+	    api_check_text(r, "notes", notes, API_NOTES_MAX) != 0)
 		return;
 	rc = catalog_archive_set_notes(r->d->cat, r->params[0],
 	    notes != NULL ? notes : "");

@@ -372,7 +372,8 @@ auth_login(struct api_req *r)
 
 	if (api_body_require(r, req, 2) != 0 ||
 	    api_body_string(r, "username", &user) != 0 ||
-	    api_body_string(r, "password", &pw) != 0)
+	    api_body_string(r, "password", &pw) != 0 ||
+	    api_check_text(r, "username", user, API_NAME_MAX) != 0)
 		return;
 	if ((wait = throttle_admit(a->limit, user, shieldd_now())) > 0) {
 		log_warn("login for user '%.64s' refused: too many failures",
@@ -487,7 +488,7 @@ auth_tokens_create(struct api_req *r)
 
 	if (api_body_require(r, req, 1) != 0 ||
 	    api_body_string(r, "name", &name) != 0 ||
-	    api_check_len(r, "name", name, 200) != 0)
+	    api_check_text(r, "name", name, 200) != 0)
 		return;
 	if (auth_token_issue(r, r->user_uuid, "api", name, 0, secret,
 	    id) != CAT_OK) {

@@ -180,8 +180,8 @@ jobs_body(struct api_req *r, struct cat_job *j, int update)
 	}
 	if (api_body_string(r, "name", &name) != 0 ||
 	    api_body_string(r, "summary", &summary) != 0 ||
-	    api_check_len(r, "name", name, API_NAME_MAX) != 0 ||
-	    api_check_len(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
+	    api_check_text(r, "name", name, API_NAME_MAX) != 0 ||
+	    api_check_text(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
 	    (!update && api_body_bool(r, "paused", &paused, NULL) != 0))
 		return -1;
 	for (i = 0; i < 4; i++) {

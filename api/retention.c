@@ -95,8 +95,8 @@ retention_body(struct api_req *r, struct cat_retention *p, int update)
 	if (api_body_string(r, "name", &name) != 0 ||
 	    api_body_string(r, "summary", &summary) != 0 ||
 	    api_body_int(r, key, &expires, &present) != 0 ||
-	    api_check_len(r, "name", name, API_NAME_MAX) != 0 ||
-	    api_check_len(r, "summary", summary, API_SUMMARY_MAX) != 0)
+	    api_check_text(r, "name", name, API_NAME_MAX) != 0 ||
+	    api_check_text(r, "summary", summary, API_SUMMARY_MAX) != 0)
 		return -1;
 	if (expires < API_RETENTION_MIN) {
 		api_error(r, 400, "expires must be at least %d seconds (1h)",

@@ -88,8 +88,8 @@ schedules_body(struct api_req *r, struct cat_schedule *s, int update)
 	if (api_body_string(r, "name", &name) != 0 ||
 	    api_body_string(r, "summary", &summary) != 0 ||
 	    api_body_string(r, "when", &when) != 0 ||
-	    api_check_len(r, "name", name, API_NAME_MAX) != 0 ||
-	    api_check_len(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
+	    api_check_text(r, "name", name, API_NAME_MAX) != 0 ||
+	    api_check_text(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
 	    api_check_len(r, "when", when, API_WHEN_MAX) != 0)
 		return -1;
 	if (timespec_parse(when, &ts, err, sizeof err) != 0) {

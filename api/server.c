@@ -136,6 +136,7 @@ api_reply(struct api_req *r, int code, cJSON *json)
 		    "{\"error\":\"out of memory\"}", 25);
 		return;
 	}
+	text = api_utf8_repair(text);
 	api_reply_text(r, code, "application/json", text, strlen(text));
 	free(text);
 }
@@ -467,7 +468,7 @@ api_read_body(struct api_req *r, const struct api_route *rt)
 		api_error(r, 400, "the body must be a JSON object");
 		return -1;
 	}
-	return 0;
+	return api_body_utf8(r);
 }
 
 /*
@@ -730,6 +731,7 @@ api_reply_cached(struct api_req *r, cJSON *json)
 		api_error(r, 500, "out of memory");
 		return;
 	}
+	text = api_utf8_repair(text);
 	for (i = 1; i < API_CACHE_SLOTS; i++) {
 		if (api->cache[i].used < c->used)
 			c = &api->cache[i];

@@ -197,8 +197,8 @@ systems_write(struct api_req *r, enum cat_kind k, int update)
 	if (api_body_string(r, "name", &name) != 0 ||
 	    api_body_string(r, "summary", &summary) != 0 ||
 	    api_body_string(r, "plugin", &plugin) != 0 ||
-	    api_check_len(r, "name", name, API_NAME_MAX) != 0 ||
-	    api_check_len(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
+	    api_check_text(r, "name", name, API_NAME_MAX) != 0 ||
+	    api_check_text(r, "summary", summary, API_SUMMARY_MAX) != 0 ||
 	    api_check_len(r, "plugin", plugin, API_NAME_MAX) != 0)
 		return;
 	if ((endpoint = system_endpoint_text(r)) == NULL)

@@ -24,7 +24,7 @@ api_task_owner(struct api_req *r, int *bad)
 
 	*bad = 0;
 	if (r->body != NULL && (api_body_string(r, "owner", &owner) != 0 ||
-	    api_check_len(r, "owner", owner, API_OWNER_MAX) != 0)) {
+	    api_check_text(r, "owner", owner, API_OWNER_MAX) != 0)) {
 		*bad = 1;
 		return NULL;
 	}

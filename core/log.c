@@ -2,6 +2,9 @@
  * Logging to stderr: one line per message with a UTC timestamp, the program
  * name and the level.  The level and name are process-wide settings written
  * once by log_init() before the event loop starts and only read afterwards.
+ * The message is escaped as a whole (utf8.h: \n, \x1b, ...), so a value
+ * printed with %s, a username say, can never start a line of its own or
+ * send escape sequences to a terminal.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static enum log_level log_min = LOG_LEVEL_INFO;
 static const char *log_name = "shield";
@@ -45,8 +49,9 @@ static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *tags[] = { "debug", "info", "warn", "error" };
-	char stamp[32];
+	char stamp[32], fixed[1024], *msg;
 	struct tm tm;
+	va_list ap2;
 	time_t now;
 
 	if (level < log_min)
@@ -54,9 +59,19 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	/* Not xmalloc: running out of memory is itself logged through here. */
+	va_copy(ap2, ap);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+		vsnprintf(fixed, sizeof fixed, fmt, ap2);
+	}
+	va_end(ap2);
+	flockfile(stderr);	/* one line, even from the password worker */
 	fprintf(stderr, "%s %s[%s]: ", stamp, log_name, tags[level]);
-	vfprintf(stderr, fmt, ap);
+	utf8_fputs_escaped(stderr, msg != NULL ? msg : fixed, 0);
 	fputc('\n', stderr);
+	funlockfile(stderr);
+	free(msg);
 }
 
 #define LOG_FN(fn, level)					\

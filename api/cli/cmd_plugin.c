@@ -13,6 +13,7 @@
 #include "format.h"
 #include "http.h"
 #include "table.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* "yes" or "no" for a feature of a plugin. */
@@ -47,7 +48,7 @@ plugin_print(const cJSON *p)
 {
 	const cJSON *f;
 	const char *def;
-	char feats[128];
+	char feats[128], *line;
 
 	kv_print("plugin", format_str(p, "plugin"));
 	kv_print("name", format_str(p, "name"));
@@ -66,10 +67,14 @@ plugin_print(const cJSON *p)
 		printf("\nEndpoint fields:\n");
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(p, "fields")) {
 		def = format_str(f, "default");
-		printf("  %s (%s%s%s%s)\n", format_str(f, "name"),
+		xasprintf(&line, "  %s (%s%s%s%s)", format_str(f, "name") ?
+		    format_str(f, "name") : "?",
 		    format_str(f, "type") ? format_str(f, "type") : "string",
 		    format_bool(f, "required") ? ", required" : "",
 		    def != NULL ? ", default " : "", def != NULL ? def : "");
+		utf8_fputs_escaped(stdout, line, 0);
+		putchar('\n');
+		free(line);
 		if (format_str(f, "help") != NULL)
 			format_wrap(format_str(f, "help"), 6);
 	}

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "resource.h"
 #include "table.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define R	(&resource_task)
@@ -36,14 +37,16 @@ task_print_list(const cJSON *list)
 	table_free(t);
 }
 
-/* Print a multi-line text indented under a heading. */
+/* Print a multi-line text indented under a heading, control bytes escaped. */
 static void
-task_print_text(const char *heading, const char *text)
+task_print_text(const char *heading, const char *raw)
 {
 	const char *p, *nl;
+	char *text;
 
-	if (text == NULL || *text == '\0')
+	if (raw == NULL || *raw == '\0')
 		return;
+	text = utf8_escape(raw, UTF8_KEEP_NEWLINE | UTF8_KEEP_TAB);
 	printf("\n%s:\n", heading);
 	for (p = text; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL) {
@@ -52,6 +55,7 @@ task_print_text(const char *heading, const char *text)
 		}
 		printf("  %.*s\n", (int)(nl - p), p);
 	}
+	free(text);
 }
 
 /* Print one task. */

@@ -15,6 +15,7 @@
 #include "follow.h"
 #include "format.h"
 #include "http.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define FOLLOW_MIN_MS	100
@@ -64,7 +65,8 @@ follow_task(const char *uuid)
 			len = strlen(log);
 			if (len < shown)	/* rewritten: start over */
 				shown = 0;
-			fputs(log + shown, stdout);
+			utf8_fputs_escaped(stdout, log + shown,
+			    UTF8_KEEP_NEWLINE | UTF8_KEEP_TAB);
 			fflush(stdout);
 			shown = len;
 		}

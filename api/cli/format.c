@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "format.h"
+#include "utf8.h"
 
 /* The string member key of o, or NULL. */
 const char *
@@ -38,22 +39,37 @@ format_bool(const cJSON *o, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
-/* Print a JSON value on stdout, indented. */
+/*
+ * Print a JSON value on stdout, indented.  cJSON escapes C0 characters;
+ * DEL and C1 characters (U+0080..U+009F) are written as \u escapes too,
+ * the same JSON, so a terminal never receives them raw.
+ */
 void
 format_json_print(const cJSON *v)
 {
+	const unsigned char *p;
 	char *s;
 
 	if ((s = cJSON_Print(v)) == NULL)
 		abort();
-	printf("%s\n", s);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == 0x7f)
+			fputs("\\u007f", stdout);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			printf("\\u%04x", p[1]);
+			p++;
+		} else
+			putchar(*p);
+	}
+	putchar('\n');
 	cJSON_free(s);
 }
 
-/* Print text wrapped at 78 columns with an indent. */
+/* Print text wrapped at 78 columns with an indent, control bytes escaped. */
 void
-format_wrap(const char *text, int indent)
+format_wrap(const char *raw, int indent)
 {
+	char *text = utf8_escape(raw, UTF8_KEEP_NEWLINE);
 	const char *p = text, *w;
 	int col = 0, len;
 
@@ -78,6 +94,7 @@ format_wrap(const char *text, int indent)
 	}
 	if (col > 0)
 		putchar('\n');
+	free(text);
 }
 
 /* A human byte count. */

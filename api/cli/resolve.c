@@ -13,6 +13,7 @@
 #include "format.h"
 #include "http.h"
 #include "resolve.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define RESOLVE_SHOW_MAX	8
@@ -57,11 +58,13 @@ resolve_label(const struct resource *res, const cJSON *obj)
 {
 	const char *name = format_str(obj, "name");
 	const char *uuid = format_str(obj, "uuid");
-	char *out;
+	char *out, *safe;
 
-	if (res->named && name != NULL && *name != '\0')
-		xasprintf(&out, "%s \"%s\"", res->noun, name);
-	else
+	if (res->named && name != NULL && *name != '\0') {
+		safe = utf8_escape(name, 0);
+		xasprintf(&out, "%s \"%s\"", res->noun, safe);
+		free(safe);
+	} else
 		xasprintf(&out, "%s %.8s", res->noun, uuid != NULL ? uuid :
 		    "?");
 	return out;

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "prompt.h"
 #include "resource.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* The item path of an object. */
@@ -173,9 +174,11 @@ resource_create(const struct resource *res, const cJSON *body)
 		format_json_print(reply);
 	else if (cli_opts.quiet)
 		printf("%s\n", uuid != NULL ? uuid : "");
-	else
-		printf("created %s \"%s\" (%s)\n", res->noun,
-		    name != NULL ? name : "", uuid != NULL ? uuid : "?");
+	else {
+		printf("created %s \"", res->noun);
+		utf8_fputs_escaped(stdout, name != NULL ? name : "", 0);
+		printf("\" (%s)\n", uuid != NULL ? uuid : "?");
+	}
 	cJSON_Delete(reply);
 	return CLI_EXIT_OK;
 }

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "http.h"
+#include "utf8.h"
 
 /* The canonical words of a command line, with where each ends in argv. */
 #define CLI_WORDS_MAX	3
@@ -80,7 +81,10 @@ cli_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (!cli_opts.json) {
-		fprintf(stderr, "shield: %s\n", msg);
+		/* The message may quote the server or a name: escape it. */
+		fputs("shield: ", stderr);
+		utf8_fputs_escaped(stderr, msg, 0);
+		fputc('\n', stderr);
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -99,13 +103,15 @@ cli_error(const char *fmt, ...)
 void
 cli_note(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
 	if (cli_opts.quiet || cli_opts.json)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	utf8_fputs_escaped(stderr, msg, 0);
 	fputc('\n', stderr);
 }
 

@@ -2,7 +2,9 @@
  * Text tables: rows are kept until printing so every column can be as wide
  * as its widest cell.  Widths count UTF-8 characters, not bytes, so names
  * with accents stay aligned; colour (a bold header) is used only when
- * stdout is a terminal and NO_COLOR is unset.
+ * stdout is a terminal and NO_COLOR is unset.  Cells and values are printed
+ * with their control characters escaped (utf8.h), never raw: a name stored
+ * with an escape sequence or a bell shows as \x1b or \x07.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "cli.h"
 #include "table.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define KV_WIDTH	16
@@ -33,16 +36,11 @@ table_width(const char *s)
 	return n;
 }
 
-/* Copy a cell, turning NULL or "" into "-" and line breaks into spaces. */
+/* Copy a cell, turning NULL or "" into "-" and escaping control bytes. */
 static char *
 table_cell(const char *s)
 {
-	char *c = xstrdup(s != NULL && *s != '\0' ? s : "-"), *p;
-
-	for (p = c; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	return c;
+	return utf8_escape(s != NULL && *s != '\0' ? s : "-", 0);
 }
 
 /* Append one row of ncols cells from ap. */
@@ -149,5 +147,8 @@ kv_print(const char *key, const char *value)
 		printf("%s:", key);
 	for (; n < KV_WIDTH; n++)
 		putchar(' ');
-	printf(" %s\n", value != NULL && *value != '\0' ? value : "-");
+	putchar(' ');
+	utf8_fputs_escaped(stdout, value != NULL && *value != '\0' ? value :
+	    "-", 0);
+	putchar('\n');
 }
