@@ -316,11 +316,24 @@ step('toasts: at most three at a time, the newest kept, each goes away by itself
   assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).paused, false);
 });
 
-step('run the job now and follow its task to the end', async () => {
+// The value cell of a details row ("Last result", "Last run", ...).
+const detail = (page, label) => page.locator('.details-row')
+  .filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+
+step('run the job now: the job page\'s details follow it without a reload; follow its task to the end', async () => {
   const { page } = S;
   await page.goto(`${S.url}/#/jobs/${S.job}`);
+  await detail(page, 'Last result').filter({ hasText: 'never run' }).waitFor();
+  assert.equal((await detail(page, 'Last run').innerText()).trim(), 'never');
+  const details = await page.locator('dl.details').elementHandle();
   await page.getByRole('button', { name: 'Run job docs nightly now' }).click();
-  await page.getByRole('link', { name: 'Follow the task' }).click();
+  const follow = page.getByRole('link', { name: 'Follow the task' });
+  const href = await follow.getAttribute('href');
+  await detail(page, 'Last result').locator('.badge-done').waitFor({ timeout: 60000 });
+  assert.match(await detail(page, 'Last run').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+  assert.ok(await details.evaluate((el) => el.isConnected), 'the page was updated in place, not reloaded');
+  await shot(page, '05-job-after-run');
+  await page.locator(`a[href="${href}"]`).first().click();
   await waitHash(page, /^#\/tasks\/[0-9a-f-]{36}$/);
   S.backupTask = uuidFromUrl(page, 'tasks');
   await page.locator('.follow').filter({ hasText: 'The task has ended: done.' }).waitFor({ timeout: 60000 });

@@ -1,7 +1,7 @@
 // Jobs: a target, a store, a schedule and a retention policy; run, pause.
 import { get, post, put, del } from '../lib/api.js';
 import {
-  h, liveTable, fieldRow, checkboxRow, formErrorBox, select, confirmDialog, badge, timeCell,
+  h, clear, liveTable, fieldRow, checkboxRow, formErrorBox, select, confirmDialog, badge, timeCell,
   fmtBytes, fmtDuration, fmtPeriod, between,
 } from '../lib/dom.js';
 import {
@@ -94,8 +94,16 @@ export async function list(ctx) {
   await ctx.poll(refresh, 5000);
 }
 
+// Put what make() builds into slot, unless key says it shows that already
+// (a poll must not rebuild what is on screen).
+function fill(slot, key, make) {
+  if (slot.dataset.key === key) return;
+  slot.dataset.key = key;
+  clear(slot).append(make());
+}
+
 export async function view(ctx, id) {
-  const job = await get(`/v1/job/${id}`);
+  let job = await get(`/v1/job/${id}`);
   if (!ctx.alive) return;
   ctx.title(`Job ${job.name}`);
   const reload = async () => {
@@ -116,6 +124,16 @@ export async function view(ctx, id) {
       { label: 'Size', cell: (t) => h('span', { class: 'num' }, fmtBytes(t.bytes)) },
     ],
   });
+  // What a run changes; the rest of the page stays as first drawn.
+  const slots = { state: h('span'), result: h('span'), next: h('span'), last: h('span') };
+  const showJob = () => {
+    fill(slots.state, String(!!job.paused), () => (job.paused ?
+      h('span', { class: 'stack' }, badge('paused'), 'not run on schedule while paused') : 'active, runs on schedule'));
+    fill(slots.result, jobState(job), () => badge(jobState(job)));
+    fill(slots.next, job.paused ? 'paused' : String(job.next_run), () => (job.paused ? 'paused' : timeCell(job.next_run)));
+    fill(slots.last, String(job.last_run), () => (job.last_run ? timeCell(job.last_run) : 'never'));
+  };
+  showJob();
   const delBtn = actionButton(ctx, 'Delete', async () => {
     const ok = await confirmDialog({
       title: `Delete job “${job.name}”?`,
@@ -134,21 +152,32 @@ export async function view(ctx, id) {
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/jobs' }, '← All jobs')),
     section('Details', detailsList([
       ['Summary', job.summary || '—'],
-      ['State', job.paused ? h('span', { class: 'stack' }, badge('paused'), 'not run on schedule while paused') : 'active, runs on schedule'],
-      ['Last result', badge(jobState(job))],
+      ['State', slots.state],
+      ['Last result', slots.result],
       ['Target', h('a', { href: `#/targets/${job.target_uuid}` }, `${job.target_name} (${job.target_plugin})`)],
       ['Store', h('a', { href: `#/stores/${job.store_uuid}` }, `${job.store_name} (${job.store_plugin})`)],
       ['Schedule', h('span', null, h('a', { href: `#/schedules/${job.schedule_uuid}` }, job.schedule_name), ' — ', h('code', null, job.schedule))],
       ['Retention', h('span', null, h('a', { href: `#/retention/${job.retention_uuid}` }, job.retention_name), ` — keeps archives for ${fmtPeriod(job.expiry)}`)],
-      ['Next run', job.paused ? 'paused' : timeCell(job.next_run)],
-      ['Last run', job.last_run ? timeCell(job.last_run) : 'never'],
+      ['Next run', slots.next],
+      ['Last run', slots.last],
       ['UUID', h('span', { class: 'mono' }, job.uuid)],
     ])),
     section('Recent tasks', tasksTable.el,
       h('p', null, h('a', { href: `#/archives?target=${job.target_uuid}&store=${job.store_uuid}` }, 'Archives of this target in this store'))));
+  // The job's last result and run change when one of its tasks starts or
+  // ends: fetch the job again then, not on every poll.
+  let seen = null;
   const tick = async () => {
     const tasks = await get('/v1/tasks', { job: id, limit: 10 });
-    if (ctx.alive) tasksTable.set(tasks);
+    if (!ctx.alive) return;
+    tasksTable.set(tasks);
+    const now = tasks.map((t) => `${t.uuid}:${t.status}`).join(' ');
+    if (seen !== null && now !== seen) {
+      job = await get(`/v1/job/${id}`);
+      if (!ctx.alive) return;
+      showJob();
+    }
+    seen = now;
   };
   await ctx.poll(tick, 3000);
 }
