@@ -13,6 +13,8 @@ python3 curl ca-certificates tar"
 RUN_PKGS="postgresql-client mariadb-client redis-tools"
 TEST_PKGS="postgresql mariadb-server redis-server rabbitmq-server
 ceph-mon ceph-osd radosgw chromium valgrind wrk iproute2 procps openssl"
+# The fuzzers: clang and its libFuzzer (libclang_rt.fuzzer-x86_64.a).
+TEST_PKGS="$TEST_PKGS clang libclang-rt-14-dev"
 
 case $mode in
 build) want="$BUILD_PKGS $RUN_PKGS" ;;
