@@ -4,6 +4,7 @@ S3 and restored byte-exact, a multi-part archive, a wrong secret refused when
 the store is saved, and deleting or expiring an archive removing its object."""
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -113,6 +114,36 @@ def test_zero_byte_archive():
         e.close()
 
 
+def test_numeric_and_boolean_settings():
+    # A store saved the way users write JSON: numbers and booleans.
+    e = Env()
+    try:
+        make_tree(e.path("src"))
+        before = snapshot(e.path("src"))
+        ep = s3_endpoint("num-" + uuid.uuid4().hex[:8], part_size=5242880,
+                         use_ssl=False, path_style=True,
+                         s3_port=int(S3["S3_PORT"]), skip_ssl_validation=0)
+        r = e.d.request("POST", "/v1/stores", {"name": "s3num", "plugin": "s3",
+                                               "endpoint": ep})
+        assert r.status == 200, r
+        store = r.json["uuid"]
+        j = e.job(e.target("src"), store)
+        t = e.backup(j)
+        assert t["status"] == "done", t
+        a = e.archives()[0]
+        assert object_exists(ep, a["store_key"])
+        shutil.rmtree(e.path("src"))
+        assert e.restore(a["uuid"])["status"] == "done"
+        assert snapshot(e.path("src")) == before
+        # An update with numbers is validated the same way.
+        r = e.d.request("PUT", "/v1/store/" + store,
+                        {"name": "s3num", "summary": "", "plugin": "s3",
+                         "endpoint": dict(ep, part_size=1048576)})
+        assert r.status == 400 and "part_size must be at least 5M" in r.body, r
+    finally:
+        e.close()
+
+
 def test_bad_credentials_and_bucket_refused():
     e = Env()
     try:
@@ -132,6 +163,7 @@ if __name__ == "__main__":
     S3.update(services.start("s3"))
     try:
         run([test_fs_into_s3_round_trip_and_delete, test_expired_archive_object_is_purged,
-             test_zero_byte_archive, test_bad_credentials_and_bucket_refused])
+             test_zero_byte_archive, test_numeric_and_boolean_settings,
+             test_bad_credentials_and_bucket_refused])
     finally:
         services.stop("s3", S3)
