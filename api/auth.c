@@ -150,7 +150,8 @@ auth_write_password_file(const char *db, const char *pw, char **pathp)
 	int fd;
 
 	xasprintf(&path, "%s.admin-password", db);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (fd == -1 || fchmod(fd, 0600) != 0 ||
 	    write(fd, pw, strlen(pw)) != (ssize_t)strlen(pw) ||
 	    write(fd, "\n", 1) != 1) {

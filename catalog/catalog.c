@@ -5,9 +5,13 @@
  * targets and stores).  Jobs, archives, tasks and users/tokens live in
  * catalog_job.c, catalog_archive.c, catalog_task.c and catalog_auth.c.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog_internal.h"
 #include "log.h"
@@ -217,6 +221,46 @@ catalog_pragma(struct catalog *cat, const char *sql, const char *path,
 	return -1;
 }
 
+/*
+ * Create the catalog file 0600 before SQLite opens it, whatever the umask:
+ * SQLite would make it 0644 less the umask, and the -wal and -shm files it
+ * creates later get the database file's permission bits (SQLite fchmods
+ * them when the umask got in the way), so all three are 0600.  A file that
+ * exists keeps its mode, with a warning when others can read it.
+ */
+static int
+catalog_create_file(const char *path, char **errp)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) != -1) {
+		if (fchmod(fd, 0600) != 0) {
+			xasprintf(errp, "cannot set the mode of catalog %s: "
+			    "%s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		xasprintf(errp, "cannot create catalog %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077) != 0)
+		log_warn("catalog %s can be read by other users (mode %04o) "
+		    "and holds endpoint secrets: chmod 600 it (its -wal and "
+		    "-shm files follow)", path, (unsigned int)(st.st_mode &
+		    07777));
+	return 0;
+}
+
 /* Opens the database, sets it up and brings the schema up to date. */
 struct catalog *
 catalog_open(const char *path, char **errp)
@@ -248,6 +292,8 @@ catalog_open(const char *path, char **errp)
 		err = xstrdup("no catalog path given");
 		goto fail;
 	}
+	if (catalog_create_file(path, &err) != 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &cat->db, flags, NULL) != SQLITE_OK) {
 		xasprintf(&err, "cannot open catalog %s: %s", path,
 		    cat->db != NULL ? sqlite3_errmsg(cat->db) :

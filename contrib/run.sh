@@ -13,6 +13,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 run=${SHIELD_RUN_DIR:-$top/run}
 listen=${SHIELD_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
+# The catalog, the admin password and the archives live here: private to
+# this user whatever the umask (shieldd makes its own files 0600).
+mkdir -p "$run"
+chmod 700 "$run"
 mkdir -p "$run/store" "$run/demo-data"
 fresh=0
 [ -f "$run/shield.db" ] || fresh=1

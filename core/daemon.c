@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -50,7 +51,9 @@ shieldd_usage(FILE *f)
 "                         names as the long options below; flags win)\n"
 "  -l, --listen HOST:PORT address to serve HTTP on (default 127.0.0.1:8080)\n"
 "  -d, --db FILE          the SQLite catalog, created and migrated on start\n"
-"                         (default ./shield.db)\n"
+"                         (default ./shield.db; mode 0600, as are the files\n"
+"                         shieldd keeps beside it; a missing directory is\n"
+"                         created 0700)\n"
 "  -p, --plugins DIR      where plugin executables are looked up\n"
 "                         (default %s)\n"
 "  -w, --workers N        tasks run at the same time (default 4)\n"
@@ -158,6 +161,40 @@ shieldd_config_clear(struct shieldd_config *c)
 	memset(c, 0, sizeof *c);
 }
 
+/*
+ * The catalog's directory, which also holds its lock, -wal, -shm and
+ * admin-password files: created 0700 when missing (one level, like
+ * mkdir); one the user already had keeps its mode (it may be /tmp), with a
+ * warning when other users can enter it.
+ */
+static int
+shieldd_catalog_dir(const char *db)
+{
+	char *copy = xstrdup(db), *dir = dirname(copy);
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode) && (st.st_mode & 077) != 0)
+			log_warn("the catalog's directory %s is open to other "
+			    "users (mode %04o); the catalog's files are 0600, "
+			    "but a directory of its own with mode 0700 is "
+			    "safer", dir, (unsigned int)(st.st_mode & 07777));
+		free(copy);
+		return 0;
+	}
+	/* chmod: a umask can take bits even from 0700. */
+	if (errno != ENOENT || mkdir(dir, 0700) != 0 ||
+	    chmod(dir, 0700) != 0) {
+		log_error("cannot create the catalog's directory %s: %s", dir,
+		    strerror(errno));
+		free(copy);
+		return -1;
+	}
+	log_info("created the catalog's directory %s (mode 0700)", dir);
+	free(copy);
+	return 0;
+}
+
 /* Take the single-instance lock beside the catalog. */
 static int
 shieldd_lock(struct shieldd *d)
@@ -171,6 +208,8 @@ shieldd_lock(struct shieldd *d)
 		free(path);
 		return -1;
 	}
+	/* 0600 whatever the umask or an older shieldd made it: it is empty. */
+	(void)fchmod(d->lock_fd, 0600);
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		log_error("another shieldd is already running on %s",
 		    d->cfg.db);
@@ -276,7 +315,7 @@ shieldd_start(struct shieldd *d)
 	shieldd_raise_nofile();
 	d->lock_fd = -1;
 	d->started_at = shieldd_now();
-	if (shieldd_lock(d) != 0)
+	if (shieldd_catalog_dir(d->cfg.db) != 0 || shieldd_lock(d) != 0)
 		return -1;
 	if ((d->cat = catalog_open(d->cfg.db, &err)) == NULL) {
 		log_error("cannot open the catalog %s: %s", d->cfg.db,
