@@ -184,7 +184,19 @@ systems_write(struct api_req *r, enum cat_kind k, int update)
 	const char *name = NULL, *summary = NULL, *plugin = NULL;
 	struct system_write *w;
 	char *endpoint, *err = NULL, *path;
+	struct cat_system old;
+	int rc;
 
+	/* An unknown uuid is a 404 whatever the body or the plugin says. */
+	if (update) {
+		memset(&old, 0, sizeof old);
+		if ((rc = catalog_system_get(r->d->cat, k, r->params[0],
+		    &old)) != CAT_OK) {
+			api_cat_error(r, rc, system_noun(k));
+			return;
+		}
+		cat_system_clear(&old);
+	}
 	if (api_body_require(r, req, 3) != 0)
 		return;
 	if (update && cJSON_GetObjectItemCaseSensitive(r->body,
