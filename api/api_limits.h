@@ -12,5 +12,7 @@
 #define API_NOTES_MAX		4096
 #define API_OWNER_MAX		255
 #define API_RETENTION_MIN	3600
+/* 100 years of 365.25 days: longer is a typo, and far dates print absurdly. */
+#define API_RETENTION_MAX	3155760000LL
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * /v1/retention and /v1/retention/:uuid: how long archives are kept.
- * `expires` is in seconds and at least an hour; `when` is accepted as an
- * alias because the original examples use it.
+ * `expires` is a whole number of seconds, from an hour to 100 years; `when`
+ * is accepted as an alias because the original examples use it.
  */
 #include <string.h>
 
@@ -90,6 +90,13 @@ retention_body(struct api_req *r, struct cat_retention *p, int update)
 		missing[m++] = "expires";
 	if (m > 0) {
 		api_missing(r, missing, m);
+		return -1;
+	}
+	/* Before the conversion to an integer, so 9e15 or 1e300 get this. */
+	v = cJSON_GetObjectItemCaseSensitive(r->body, key);
+	if (cJSON_IsNumber(v) && v->valuedouble > (double)API_RETENTION_MAX) {
+		api_error(r, 400, "expires must be at most %lld seconds (100 "
+		    "years)", API_RETENTION_MAX);
 		return -1;
 	}
 	if (api_body_string(r, "name", &name) != 0 ||
