@@ -125,7 +125,8 @@ test_throttle_bounded(void **state)
 	assert_true(throttle_used(t, 101) <= 64);
 	/* The locked name stays locked; the one with four failures is kept
 	 * over names with one. */
-	assert_int_equal(throttle_admit(t, "victim", 101), THROTTLE_LOCKOUT - 1);
+	assert_int_equal(throttle_admit(t, "victim", 101),
+	    THROTTLE_LOCKOUT - 1);
 	assert_int_equal(throttle_admit(t, "almost", 101), 0);
 	throttle_done(t, "almost", 101, THROTTLE_FAILED);
 	assert_true(throttle_admit(t, "almost", 101) > 1);

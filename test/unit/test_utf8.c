@@ -37,7 +37,8 @@ test_utf8_decode(void **state)
 	assert_int_equal(utf8_seq("\x80", 1, &cp), 0);
 	assert_int_equal(utf8_seq("\xc0\xaf", 2, &cp), 0);	/* overlong */
 	assert_int_equal(utf8_seq("\xe0\x80\xaf", 3, &cp), 0);
-	assert_int_equal(utf8_seq("\xed\xa0\x80", 3, &cp), 0);	/* surrogate */
+	/* A UTF-16 surrogate, then past U+10FFFF. */
+	assert_int_equal(utf8_seq("\xed\xa0\x80", 3, &cp), 0);
 	assert_int_equal(utf8_seq("\xf4\x90\x80\x80", 4, &cp), 0);
 	assert_int_equal(utf8_seq("\xc3", 1, &cp), 0);		/* truncated */
 	assert_int_equal(utf8_seq("\xe2\x82", 2, &cp), 0);
