@@ -12,6 +12,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "daemon.h"
+#include "endpoint.h"
 #include "api_limits.h"
 #include "log.h"
 #include "plugins.h"
@@ -124,18 +125,13 @@ system_write_commit(struct system_write *w)
 	system_write_free(w);
 }
 
-/* The plugin's validate finished. */
+/* Answer 400 with reasons, one per line, as the error and as a list. */
 static void
-system_validate_cb(int ok, const char *reasons, void *arg)
+system_reasons_reply(struct api_req *r, const char *reasons)
 {
-	struct system_write *w = arg;
 	cJSON *o, *arr;
 	char *copy, *line, *save;
 
-	if (ok) {
-		system_write_commit(w);
-		return;
-	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "error", reasons != NULL && *reasons ?
 	    reasons : "the plugin rejected the endpoint");
@@ -145,7 +141,20 @@ system_validate_cb(int ok, const char *reasons, void *arg)
 	    line = strtok_r(NULL, "\n", &save))
 		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
 	free(copy);
-	api_reply(w->r, 400, o);
+	api_reply(r, 400, o);
+}
+
+/* The plugin's validate finished. */
+static void
+system_validate_cb(int ok, const char *reasons, void *arg)
+{
+	struct system_write *w = arg;
+
+	if (ok) {
+		system_write_commit(w);
+		return;
+	}
+	system_reasons_reply(w->r, reasons);
 	system_write_free(w);
 }
 
@@ -227,6 +236,14 @@ systems_write(struct api_req *r, enum cat_kind k, int update)
 		return;
 	}
 	free(path);
+	/* shieldd's own limits come first: the plugin must not even run. */
+	if (endpoint_check(&r->d->cfg, plugin, k == CAT_TARGET, endpoint,
+	    &err) != 0) {
+		free(endpoint);
+		system_reasons_reply(r, err);
+		free(err);
+		return;
+	}
 	w = xcalloc(1, sizeof *w);
 	w->r = r;
 	w->kind = k;

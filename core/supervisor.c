@@ -21,6 +21,7 @@
 
 #include "catalog.h"
 #include "daemon.h"
+#include "endpoint.h"
 #include "log.h"
 #include "pipeline.h"
 #include "plugins.h"
@@ -209,6 +210,42 @@ sup_collect_secrets(struct sup_run *run, const char *endpoint)
 	cJSON_Delete(ep);
 }
 
+/*
+ * shieldd's own limits (endpoint.h), checked again as a task starts: the
+ * configuration or the file system may have changed since the target or
+ * store was saved, and a key in the catalog may predate the key check.
+ */
+static int
+sup_limits(struct sup_run *run, const char *plugin, const char *action,
+    const char *endpoint, const char *key, char **errp)
+{
+	int is_target = strcmp(action, "backup") == 0 ||
+	    strcmp(action, "restore") == 0;
+	const char *bad;
+	char *why = NULL, *line, *save, *all = NULL, *more;
+
+	if (key != NULL && (bad = endpoint_key_check(key)) != NULL) {
+		xasprintf(errp, "the archive's store key is not passed to a "
+		    "plugin: %s", bad);
+		return -1;
+	}
+	if (endpoint_check(&run->sup->d->cfg, plugin, is_target, endpoint,
+	    &why) == 0)
+		return 0;
+	for (line = strtok_r(why, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		xasprintf(&more, "%s%s%s", all != NULL ? all : "",
+		    all != NULL ? "; " : "", line);
+		free(all);
+		all = more;
+	}
+	xasprintf(errp, "the %s's endpoint is not allowed: %s", is_target ?
+	    "target" : "store", all != NULL ? all : "");
+	free(all);
+	free(why);
+	return -1;
+}
+
 /* Set up one stage's argv: plugin ACTION --endpoint E [--key K]. */
 static int
 sup_stage(struct sup_run *run, int i, const char *plugin, const char *action,
@@ -217,6 +254,8 @@ sup_stage(struct sup_run *run, int i, const char *plugin, const char *action,
 	char *path;
 	int n = 0;
 
+	if (sup_limits(run, plugin, action, endpoint, key, errp) != 0)
+		return -1;
 	if ((path = plugins_path(run->sup->d->plugins, plugin, errp)) == NULL)
 		return -1;
 	run->stage_name[i] = xstrdup(plugin);
@@ -405,10 +444,28 @@ sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
 	struct supervisor *sup;
 	struct cat_archive a;
 	char *key = supervisor_store_key(res->output);
-	const char *why = res->failure;
+	const char *why = res->failure, *bad;
+	char shown[256], whybuf[128];
 	id_buf aid;
 	int64_t now = shieldd_now();
 
+	/*
+	 * A key that could pass for an option goes to no plugin, not even
+	 * purge: the blob it names, if any, is left for a person to remove.
+	 */
+	if (key != NULL && (bad = endpoint_key_check(key)) != NULL) {
+		endpoint_key_quote(key, shown, sizeof shown);
+		sup_say(run, "the store returned the key \"%s\", which shieldd "
+		    "refuses (%s): no archive is recorded and the key is passed "
+		    "to no plugin, not even to purge; remove that blob from "
+		    "the store by hand", shown, bad);
+		snprintf(whybuf, sizeof whybuf, "the store returned a key "
+		    "shieldd refuses (%s)", bad);
+		if (why == NULL)
+			why = whybuf;
+		free(key);
+		key = NULL;
+	}
 	if (why == NULL && key == NULL)
 		why = "the store did not print a valid {\"key\": ...}";
 	if (why != NULL) {
