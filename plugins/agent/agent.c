@@ -58,24 +58,31 @@ static const struct plugin_field agent_fields[] = {
 	{ "agent_address", "string", 1, NULL,
 	    "HOST:PORT of the shield-agent on the data host (port 7777 when "
 	    "left out; IPv6 as [ADDR]:PORT).  The agent's certificate must "
-	    "name HOST." },
+	    "name HOST.",
+	    NULL, "Agent address" },
 	{ "agent_ca", "path", 1, NULL,
 	    "CA certificate (PEM) that signed the agent's certificate; only "
-	    "agents it signed are trusted." },
+	    "agents it signed are trusted.",
+	    NULL, "Agent CA certificate" },
 	{ "client_cert", "path", 1, NULL,
 	    "This SHIELD core's client certificate (PEM), signed by the CA the "
-	    "agent trusts." },
+	    "agent trusts.",
+	    NULL, "Client certificate" },
 	{ "client_key", "path", 1, NULL,
-	    "The private key of client_cert (PEM)." },
+	    "The private key of client_cert (PEM).",
+	    NULL, "Client key" },
 	{ "remote_plugin", "string", 1, NULL,
 	    "The target plugin to run on the agent (a short name in the "
-	    "agent's plugin directory, e.g. fs)." },
+	    "agent's plugin directory, e.g. fs).",
+	    NULL, "Remote plugin" },
 	{ "remote_endpoint", "password", 0, "{}",
 	    "That plugin's endpoint: a JSON object, or a string holding one.  "
-	    "Treated as a secret." },
+	    "Treated as a secret.",
+	    NULL, "Remote endpoint" },
 	{ "timeout", "int", 0, "30",
-	    "Seconds to wait for the connection and the TLS handshake." },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "Seconds to wait for the connection and the TLS handshake.",
+	    NULL, "Connect timeout (seconds)" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /* What an action needs to know, read from the endpoint. */

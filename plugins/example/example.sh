@@ -79,7 +79,7 @@ info)
   "help": "Backs up, restores and stores into the directory named by dir.",
   "features": {"target": "yes", "store": "yes", "validate": "yes"},
   "fields": [
-    {"name": "dir", "type": "path", "required": true,
+    {"name": "dir", "type": "path", "required": true, "label": "Directory",
      "help": "Absolute path of the directory to back up or store into."}
   ]
 }

@@ -28,18 +28,21 @@ static const struct plugin_field fs_fields[] = {
 	  "Absolute path of the directory.  As a target: the tree to back up, "
 	  "and the directory a restore replaces (its parent must exist).  As "
 	  "a store: where archives are kept, as files named "
-	  "YYYY/MM/DD/<timestamp>-<uuid>; it must exist and be writable." },
+	  "YYYY/MM/DD/<timestamp>-<uuid>; it must exist and be writable.",
+	  NULL, "Directory" },
 	{ "include", "list", 0, NULL,
-	  "Target only: glob patterns of what to back up, comma-separated "
-	  "(or a JSON array).  A pattern without '/' matches a name at any "
+	  "Glob patterns of what to back up, comma-separated (or a JSON "
+	  "array).  A pattern without '/' matches a name at any "
 	  "depth (*.conf); one with '/' matches the path relative to base_dir "
 	  "(etc/*.conf).  A matching directory brings its whole subtree.  "
-	  "Empty: everything." },
+	  "Empty: everything.",
+	  "target", "Include" },
 	{ "exclude", "list", 0, NULL,
-	  "Target only: glob patterns of what to leave out, same syntax as "
-	  "include; an excluded directory leaves out its whole subtree.  "
-	  "Exclusion wins over inclusion." },
-	{ NULL, NULL, 0, NULL, NULL }
+	  "Glob patterns of what to leave out, same syntax as include; an "
+	  "excluded directory leaves out its whole subtree.  Exclusion wins "
+	  "over inclusion.",
+	  "target", "Exclude" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /*

@@ -51,17 +51,24 @@ struct mysql_conn {
 
 static const struct plugin_field mysql_fields[] = {
 	{ "mysql_host", "string", 1, NULL,
-	    "Host name or address of the MySQL or MariaDB server" },
-	{ "mysql_port", "port", 0, "3306", "TCP port of the server" },
-	{ "mysql_user", "string", 1, NULL, "User to connect as" },
-	{ "mysql_password", "password", 0, NULL, "Password of mysql_user" },
+	    "Host name or address of the MySQL or MariaDB server",
+	    NULL, "Host" },
+	{ "mysql_port", "port", 0, "3306", "TCP port of the server",
+	    NULL, "Port" },
+	{ "mysql_user", "string", 1, NULL, "User to connect as",
+	    NULL, "User" },
+	{ "mysql_password", "password", 0, NULL, "Password of mysql_user",
+	    NULL, "Password" },
 	{ "mysql_database", "string", 0, NULL,
-	    "Database to back up; unset: all databases, accounts included" },
+	    "Database to back up; unset: all databases, accounts included",
+	    NULL, "Database" },
 	{ "mysql_options", "string", 0, NULL,
-	    "Extra options for mariadb-dump / mysqldump, separated by spaces" },
+	    "Extra options for mariadb-dump / mysqldump, separated by spaces",
+	    NULL, "Extra dump options" },
 	{ "mysql_bindir", "path", 0, NULL,
-	    "Directory holding the dump tool and the client; unset: PATH" },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "Directory holding the dump tool and the client; unset: PATH",
+	    NULL, "Tools directory" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /* Read an optional string key; empty counts as unset. */

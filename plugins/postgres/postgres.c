@@ -49,17 +49,23 @@ struct pg_conn {
 
 static const struct plugin_field pg_fields[] = {
 	{ "pg_host", "string", 1, NULL,
-	    "Host name or address of the PostgreSQL server" },
-	{ "pg_port", "port", 0, "5432", "TCP port of the server" },
+	    "Host name or address of the PostgreSQL server",
+	    NULL, "Host" },
+	{ "pg_port", "port", 0, "5432", "TCP port of the server",
+	    NULL, "Port" },
 	{ "pg_user", "string", 1, NULL,
-	    "Role to connect as (a superuser for whole-cluster backups)" },
-	{ "pg_password", "password", 0, NULL, "Password of pg_user" },
+	    "Role to connect as (a superuser for whole-cluster backups)",
+	    NULL, "User" },
+	{ "pg_password", "password", 0, NULL, "Password of pg_user",
+	    NULL, "Password" },
 	{ "pg_database", "string", 0, NULL,
-	    "Database to back up; unset: the whole cluster, roles included" },
+	    "Database to back up; unset: the whole cluster, roles included",
+	    NULL, "Database" },
 	{ "pg_bindir", "path", 0, NULL,
 	    "Directory holding pg_dump, pg_dumpall, pg_restore and psql; "
-	    "unset: PATH, then the newest /usr/lib/postgresql/*/bin" },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "unset: PATH, then the newest /usr/lib/postgresql/*/bin",
+	    NULL, "Tools directory" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /* Read an optional string key; empty counts as unset. */

@@ -27,13 +27,17 @@
 static const struct plugin_field rmq_fields[] = {
 	{ "rmq_url", "url", 1, NULL,
 	    "Base URL of the management API, e.g. http://127.0.0.1:15672 "
-	    "(https:// for TLS; include any path prefix)." },
+	    "(https:// for TLS; include any path prefix).",
+	    NULL, "Management API URL" },
 	{ "rmq_username", "string", 1, NULL,
-	    "A user with the administrator tag." },
-	{ "rmq_password", "password", 1, NULL, "That user's password." },
+	    "A user with the administrator tag.",
+	    NULL, "User" },
+	{ "rmq_password", "password", 1, NULL, "That user's password.",
+	    NULL, "Password" },
 	{ "skip_ssl_validation", "bool", 0, "false",
-	    "Accept any TLS certificate (self-signed test brokers only)." },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "Accept any TLS certificate (self-signed test brokers only).",
+	    NULL, "Skip TLS certificate check" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /* A growing byte buffer for request and response bodies. */

@@ -49,25 +49,32 @@
 
 static const struct plugin_field rl_fields[] = {
 	{ "redis_host", "string", 0, "127.0.0.1",
-	    "Address the Redis server listens on, seen from this host." },
-	{ "redis_port", "port", 0, "6379", "TCP port of the Redis server." },
+	    "Address the Redis server listens on, seen from this host.",
+	    NULL, "Host" },
+	{ "redis_port", "port", 0, "6379", "TCP port of the Redis server.",
+	    NULL, "Port" },
 	{ "redis_password", "password", 0, NULL,
-	    "Password (requirepass) of the Redis server." },
+	    "Password (requirepass) of the Redis server.",
+	    NULL, "Password" },
 	{ "rdb_path", "path", 1, NULL,
 	    "Absolute path of the server's RDB file (its dir and dbfilename, "
-	    "e.g. /var/lib/redis/dump.rdb)." },
+	    "e.g. /var/lib/redis/dump.rdb).",
+	    NULL, "RDB file" },
 	{ "stop_command", "list", 1, NULL,
 	    "How to stop Redis on this host, run without a shell: a JSON "
 	    "array of arguments such as [\"systemctl\", \"stop\", "
 	    "\"redis-server\"], or a string split on spaces.  It must exit 0 "
-	    "once Redis is stopped." },
+	    "once Redis is stopped.",
+	    NULL, "Stop command" },
 	{ "start_command", "list", 1, NULL,
 	    "How to start Redis on this host, run without a shell, in the "
 	    "same forms as stop_command.  It must return once Redis is "
-	    "started (systemctl does), not run it in the foreground." },
+	    "started (systemctl does), not run it in the foreground.",
+	    NULL, "Start command" },
 	{ "start_timeout", "int", 0, "60",
-	    "Seconds to wait for the restarted server to answer PING." },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "Seconds to wait for the restarted server to answer PING.",
+	    NULL, "Start timeout (seconds)" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /*

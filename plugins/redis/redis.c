@@ -43,17 +43,22 @@
 static const struct plugin_field redis_fields[] = {
 	{ "redis_host", "string", 1, "127.0.0.1",
 	    "Host name or IP address of the Redis server, or the absolute "
-	    "path of its unix socket." },
-	{ "redis_port", "port", 1, "6379", "TCP port of the Redis server." },
+	    "path of its unix socket.",
+	    NULL, "Host" },
+	{ "redis_port", "port", 1, "6379", "TCP port of the Redis server.",
+	    NULL, "Port" },
 	{ "redis_username", "string", 0, NULL,
 	    "ACL user name (Redis 6 and later); leave empty for the default "
-	    "user." },
+	    "user.",
+	    NULL, "User" },
 	{ "redis_password", "password", 0, NULL,
-	    "Password (requirepass, or the ACL user's password)." },
+	    "Password (requirepass, or the ACL user's password).",
+	    NULL, "Password" },
 	{ "redis_bindir", "path", 0, NULL,
 	    "Directory holding redis-cli and redis-server on the SHIELD host; "
-	    "they are looked up in PATH when empty." },
-	{ NULL, NULL, 0, NULL, NULL }
+	    "they are looked up in PATH when empty.",
+	    NULL, "Tools directory" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 /*

@@ -101,34 +101,45 @@ struct s3_req {
 
 static const struct plugin_field s3_fields[] = {
 	{ "access_key_id", "string", 1, NULL,
-	  "Access key ID of the account or user that owns the bucket." },
+	  "Access key ID of the account or user that owns the bucket.",
+	  NULL, "Access key ID" },
 	{ "secret_access_key", "password", 1, NULL,
-	  "Secret access key belonging to access_key_id." },
+	  "Secret access key belonging to access_key_id.",
+	  NULL, "Secret access key" },
 	{ "bucket", "string", 1, NULL,
-	  "Bucket to store archives in; it must exist." },
+	  "Bucket to store archives in; it must exist.",
+	  NULL, "Bucket" },
 	{ "prefix", "string", 0, NULL,
 	  "Key prefix: archives are stored as "
-	  "PREFIX/YYYY/MM/DD/<time>-<uuid>." },
+	  "PREFIX/YYYY/MM/DD/<time>-<uuid>.",
+	  NULL, "Key prefix" },
 	{ "region", "string", 0, "us-east-1",
 	  "Region used in the SigV4 signature (MinIO and Ceph RGW accept "
-	  "us-east-1 unless configured otherwise)." },
+	  "us-east-1 unless configured otherwise).",
+	  NULL, "Region" },
 	{ "s3_host", "string", 0, "s3.amazonaws.com",
 	  "Host name of the S3 service, without scheme or port, e.g. "
-	  "s3.eu-west-1.amazonaws.com, minio.example.com." },
+	  "s3.eu-west-1.amazonaws.com, minio.example.com.",
+	  NULL, "S3 host" },
 	{ "s3_port", "port", 0, NULL,
-	  "TCP port; 443 with use_ssl, else 80." },
+	  "TCP port; 443 with use_ssl, else 80.",
+	  NULL, "Port" },
 	{ "use_ssl", "bool", 0, "true",
-	  "Talk HTTPS (true) or plain HTTP (false)." },
+	  "Talk HTTPS (true) or plain HTTP (false).",
+	  NULL, "Use HTTPS" },
 	{ "skip_ssl_validation", "bool", 0, "false",
 	  "Accept any TLS certificate.  Only for test setups with "
-	  "self-signed certificates." },
+	  "self-signed certificates.",
+	  NULL, "Skip TLS certificate check" },
 	{ "part_size", "string", 0, "16M",
 	  "Size of the first upload parts, at least 5M and at most 5G; it "
-	  "doubles every 1,000 parts.  A part is held in memory." },
+	  "doubles every 1,000 parts.  A part is held in memory.",
+	  NULL, "Upload part size" },
 	{ "path_style", "bool", 0, "false",
 	  "Address the bucket as HOST/BUCKET/KEY (MinIO, Ceph RGW without "
-	  "a DNS wildcard) instead of BUCKET.HOST/KEY." },
-	{ NULL, NULL, 0, NULL, NULL },
+	  "a DNS wildcard) instead of BUCKET.HOST/KEY.",
+	  NULL, "Path-style addressing" },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 /* Grow a buffer to hold at least `want` bytes plus a NUL; -1 if too big. */

@@ -238,6 +238,17 @@ plugin_info_print(const struct plugin_def *def)
 			cJSON_AddStringToObject(o, "default", f->def);
 		if (f->help != NULL)
 			cJSON_AddStringToObject(o, "help", f->help);
+		/*
+		 * A plugin of one kind needs no marker in its table, but a
+		 * client should not have to know that: say it for it.
+		 */
+		if (f->role != NULL)
+			cJSON_AddStringToObject(o, "for", f->role);
+		else if (is_target != is_store)
+			cJSON_AddStringToObject(o, "for",
+			    is_target ? "target" : "store");
+		if (f->label != NULL)
+			cJSON_AddStringToObject(o, "label", f->label);
 		cJSON_AddItemToArray(fields, o);
 	}
 	text = cJSON_Print(root);

@@ -27,6 +27,10 @@ struct plugin_field {
 	int		 required;
 	const char	*def;		/* default, as text, or NULL */
 	const char	*help;
+	const char	*role;		/* "target" or "store" when only that
+					   kind uses it (`for` in info), or
+					   NULL */
+	const char	*label;		/* a human name for forms, or NULL */
 };
 
 struct plugin_def {
