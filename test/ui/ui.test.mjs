@@ -172,6 +172,10 @@ async function fillSystemForm(page, { name, plugin, fields, summary }) {
   for (const [k, v] of Object.entries(fields)) await page.getByLabel(k, { exact: false }).first().fill(v);
 }
 
+// The value cell of a details row ("Last result", "Last run", ...).
+const detail = (page, label) => page.locator('.details-row')
+  .filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+
 // ---- the steps ------------------------------------------------------------------
 
 const steps = [];
@@ -222,15 +226,28 @@ step('create a target, a store, a schedule (with live preview), a retention poli
 
   await page.goto(`${S.url}/#/targets/new`);
   await fillSystemForm(page, { name: 'docs', plugin: 'fs', summary: 'project documents', fields: { base_dir: S.src } });
+  // a target form has them, labelled
+  for (const [key, label] of [['include', 'Include'], ['exclude', 'Exclude']]) {
+    const id = await page.locator(`form [name="${key}"]`).getAttribute('id');
+    assert.match(await page.locator(`label[for="${id}"]`).innerText(), new RegExp(`^${label}\\b`));
+  }
   await page.getByRole('button', { name: 'Create target' }).click();
   await waitHash(page, /^#\/targets\/[0-9a-f-]{36}$/);
   S.target = uuidFromUrl(page, 'targets');
   await page.getByRole('heading', { name: 'docs' }).waitFor();
   await page.locator('.details').filter({ hasText: S.src }).waitFor();
+  await detail(page, 'Directory').filter({ hasText: S.src }).waitFor();
 
   await nav(page, 'Stores');
   await page.getByRole('link', { name: 'New store' }).click();
   await fillSystemForm(page, { name: 'local disk', plugin: 'fs', fields: { base_dir: S.storeDir } });
+  // a store form leaves out what only a target reads, and names fields for people
+  assert.equal(await page.locator('form [name="include"], form [name="exclude"]').count(), 0,
+    'no include/exclude in a store form');
+  assert.match(await page.locator(`label[for="${await page.getByLabel('base_dir').getAttribute('id')}"]`).innerText(),
+    /^Directory\b/);
+  assert.ok(!(await page.locator('fieldset.endpoint').innerText()).includes('Target only'), 'no target-only help');
+  await shot(page, '02-store-form');
   await page.getByRole('button', { name: 'Create store' }).click();
   await waitHash(page, /^#\/stores\/[0-9a-f-]{36}$/);
   S.store = uuidFromUrl(page, 'stores');
@@ -315,10 +332,6 @@ step('toasts: at most three at a time, the newest kept, each goes away by itself
   await page.waitForFunction(() => document.querySelectorAll('#flash .flash').length === 0, null, { timeout: 15000 });
   assert.equal((await apiCall('GET', `/v1/job/${S.job}`)).paused, false);
 });
-
-// The value cell of a details row ("Last result", "Last run", ...).
-const detail = (page, label) => page.locator('.details-row')
-  .filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
 
 step('run the job now: the job page\'s details follow it without a reload; follow its task to the end', async () => {
   const { page } = S;
@@ -582,11 +595,15 @@ step('archives: delete one after a confirmation; it leaves the store', async () 
   await dlg.getByRole('button', { name: 'Delete archive' }).click();
   await waitHash(page, /^#\/archives(\?|$)/);
   await page.locator('.flash').filter({ hasText: 'Archive deleted' }).waitFor();
-  const deadline = Date.now() + 20000;   // the purge runs as a task
-  while (countFiles(S.storeDir) !== before - 1 && Date.now() < deadline) await sleep(100);
+  // the purge runs as a task: the file goes first, then the catalog says so
+  const gone = async () => {
+    const r = await fetch(`${S.url}/v1/archive/${S.archive}`, { headers: { Authorization: `Bearer ${S.token}` } });
+    return r.status === 404 || (await r.json()).status === 'purged';
+  };
+  const deadline = Date.now() + 20000;
+  while ((countFiles(S.storeDir) !== before - 1 || !(await gone())) && Date.now() < deadline) await sleep(100);
   assert.equal(countFiles(S.storeDir), before - 1);
-  const r = await fetch(`${S.url}/v1/archive/${S.archive}`, { headers: { Authorization: `Bearer ${S.token}` } });
-  assert.ok(r.status === 404 || (await r.json()).status === 'purged', `archive after delete: ${r.status}`);
+  assert.ok(await gone(), 'the archive is purged after delete');
 });
 
 step('session: a session ended on the server sends the UI back to login with a message', async () => {
@@ -596,7 +613,10 @@ step('session: a session ended on the server sends the UI back to login with a m
   const cookies = await S.context.cookies(S.url);
   const c = cookies.find((x) => x.name === 'shield_session');
   assert.ok(c && c.httpOnly, 'login sets an HttpOnly session cookie');
-  const r = await fetch(`${S.url}/v1/auth/logout`, { method: 'POST', headers: { Cookie: `shield_session=${c.value}` } });
+  // as from the UI's own origin: a cookie's change from anywhere else is refused
+  const r = await fetch(`${S.url}/v1/auth/logout`, {
+    method: 'POST', headers: { Cookie: `shield_session=${c.value}`, Origin: S.url },
+  });
   assert.equal(r.status, 200);
   // the dashboard's next poll is refused: the login form comes back, explained
   await page.locator('#login-notice').filter({ hasText: 'session has expired' }).waitFor({ timeout: 10000 });

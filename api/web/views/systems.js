@@ -19,6 +19,26 @@ function pluginOf(plugins, name) {
   return plugins.find((p) => p.plugin === name) || null;
 }
 
+// The fields a target's or a store's form asks for: a field marked for the
+// other kind only means nothing to this one (fs's include in a store).
+function fieldsFor(plugin, kind) {
+  const fields = Array.isArray(plugin?.fields) ? plugin.fields : [];
+  return fields.filter((f) => !f.for || f.for === kind);
+}
+
+// What a field is called on screen: its label, else its key.
+function fieldName(f) {
+  return typeof f.label === 'string' && f.label.trim() !== '' ? f.label : f.name;
+}
+
+// A form label: the field's name and, beside it, the key that plugins'
+// messages and the CLI use (unless the name says it already).
+function fieldLabel(f) {
+  const name = fieldName(f);
+  return name.toLowerCase() === f.name.toLowerCase() ? name :
+    [name, ' ', h('code', { class: 'field-key' }, f.name)];
+}
+
 function pluginLabel(plugins, name) {
   const p = pluginOf(plugins, name);
   return p && p.name ? `${p.name} (${name})` : name;
@@ -88,7 +108,7 @@ export async function view(ctx, kind, id) {
     const v = ep[k];
     const secret = f ? f.type === 'password' : /pass|secret|token/i.test(k);
     const text = Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    epRows.push([k, secret ? h('span', { class: 'masked', title: 'hidden secret' }, '••••••••') :
+    epRows.push([f ? fieldName(f) : k, secret ? h('span', { class: 'masked', title: 'hidden secret' }, '••••••••') :
       h('span', { class: 'mono wrap' }, text)]);
   }
   const del_ = actionButton(ctx, 'Delete', async () => {
@@ -138,7 +158,7 @@ function buildField(f, value) {
   if (type === 'bool') {
     control = h('input', { type: 'checkbox', id, name: f.name, checked: value !== undefined ? isTrue(value) : isTrue(def) });
     read = () => control.checked;
-    const row = checkboxRow({ label: f.name, control, help });
+    const row = checkboxRow({ label: fieldLabel(f), control, help });
     return { row, read, f, control };
   }
   const initial = value !== undefined ? (Array.isArray(value) ? value.join('\n') : String(value)) : def;
@@ -169,10 +189,10 @@ function buildField(f, value) {
       toggle.setAttribute('aria-pressed', String(show));
       toggle.textContent = show ? 'Hide' : 'Show';
     });
-    row = fieldRow({ label: f.name, control, help, required: !!f.required, id });
+    row = fieldRow({ label: fieldLabel(f), control, help, required: !!f.required, id });
     wrapControl(control, toggle);
   } else {
-    row = fieldRow({ label: f.name, control, help: type === 'list' ? `${help} One per line or comma-separated.`.trim() : help, required: !!f.required, id });
+    row = fieldRow({ label: fieldLabel(f), control, help: type === 'list' ? `${help} One per line or comma-separated.`.trim() : help, required: !!f.required, id });
   }
   return { row, read, f, control };
 }
@@ -223,8 +243,8 @@ export async function form(ctx, kind, id) {
     }
     epBox.append(h('legend', null, `${p.name || p.plugin} configuration`));
     if (p.help) epBox.append(h('p', { class: 'help plugin-help' }, p.help));
-    const fields = Array.isArray(p.fields) ? p.fields : [];
-    if (fields.length === 0) {
+    const fields = fieldsFor(p, kind);
+    if (!Array.isArray(p.fields) || p.fields.length === 0) {
       raw = h('textarea', { rows: 5, name: 'endpoint', spellcheck: 'false', class: 'mono' });
       raw.value = JSON.stringify(typed, null, 2);
       epBox.append(fieldRow({ label: 'Endpoint (JSON object)', control: raw, required: true,
@@ -277,7 +297,7 @@ export async function form(ctx, kind, id) {
         const v = b.read();
         if (v === undefined) {
           if (b.f.required) {
-            b.row.setError(`${b.f.name} is required.`);
+            b.row.setError(`${fieldName(b.f)} is required.`);
             problems.push(b.control);
           }
           continue;
