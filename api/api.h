@@ -101,6 +101,12 @@ const char	*api_query(struct api_req *, const char *name);
 int		 api_query_has(struct api_req *, const char *name);
 /* Parse ?name=t/f (also true/false, 1/0, yes/no); CAT_ANY when absent; -2 bad. */
 int		 api_query_bool(struct api_req *, const char *name);
+/*
+ * ?limit= (1 to max, def when absent) and ?offset= (0 or more) of a list
+ * into *limit and *offset: 0, or -1 after a 400 reply.
+ */
+int		 api_query_page(struct api_req *, int def, int max, int *limit,
+		    int *offset);
 
 /*
  * Body fields.  Each returns 0 and sets *out (NULL/unchanged when absent),

@@ -14,5 +14,10 @@
 #define API_RETENTION_MIN	3600
 /* 100 years of 365.25 days: longer is a typo, and far dates print absurdly. */
 #define API_RETENTION_MAX	3155760000LL
+/* List pages: the default and the largest ?limit= of each list. */
+#define API_TASKS_LIMIT		100
+#define API_TASKS_LIMIT_MAX	1000
+#define API_ARCHIVES_LIMIT	1000
+#define API_ARCHIVES_LIMIT_MAX	10000
 
 #endif

@@ -80,7 +80,7 @@ archives_list(struct api_req *r)
 	static const char *const statuses[] = { "valid", "expired", "purged" };
 	struct cat_filter f;
 	struct cat_archive *a = NULL;
-	const char *lim, *st;
+	const char *st;
 	size_t n = 0, i;
 	cJSON *arr;
 	int rc, ok;
@@ -102,13 +102,9 @@ archives_list(struct api_req *r)
 		}
 		f.status = st;
 	}
-	if ((lim = api_query(r, "limit")) != NULL) {
-		f.limit = atoi(lim);
-		if (f.limit <= 0) {
-			api_error(r, 400, "limit must be a positive number");
-			return;
-		}
-	}
+	if (api_query_page(r, API_ARCHIVES_LIMIT, API_ARCHIVES_LIMIT_MAX,
+	    &f.limit, &f.offset) != 0)
+		return;
 	if ((rc = catalog_archives(r->d->cat, &f, &a, &n)) != CAT_OK) {
 		api_cat_error(r, rc, "archive");
 		return;

@@ -5,6 +5,7 @@
  * are the web UI's static files.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,50 @@ api_query_bool(struct api_req *r, const char *name)
 	    strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
 		return 0;
 	return -2;
+}
+
+/* A whole non-negative decimal number no larger than max, or -1. */
+static long
+api_query_count(const char *v, long max)
+{
+	char *end;
+	long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || errno != 0 || n > max)
+		return -1;
+	return n;
+}
+
+/* A list's page: ?limit= and ?offset=. */
+int
+api_query_page(struct api_req *r, int def, int max, int *limit, int *offset)
+{
+	const char *v;
+	long n;
+
+	*limit = def;
+	*offset = 0;
+	if ((v = api_query(r, "limit")) != NULL) {
+		if ((n = api_query_count(v, max)) < 1) {
+			api_error(r, 400, "limit must be a number from 1 to %d",
+			    max);
+			return -1;
+		}
+		*limit = (int)n;
+	}
+	if ((v = api_query(r, "offset")) != NULL) {
+		if ((n = api_query_count(v, INT_MAX)) < 0) {
+			api_error(r, 400, "offset must be a number of 0 or "
+			    "more");
+			return -1;
+		}
+		*offset = (int)n;
+	}
+	return 0;
 }
 
 /* A string field of the body. */

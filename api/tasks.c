@@ -1,6 +1,8 @@
 /*
  * /v1/tasks and /v1/task/:uuid: what the daemon is doing and has done.
- * A running task shows the bytes streamed so far; DELETE cancels.
+ * A running task shows the bytes streamed so far; DELETE cancels.  Lists
+ * carry each task's newest log line (last_log), never its logs: those are
+ * read one task at a time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,9 @@ api_task_owner(struct api_req *r, int *bad)
 	return owner;
 }
 
-/* One task as JSON. */
+/* One task as JSON, without its logs. */
 static cJSON *
-task_json(struct api_req *r, const struct cat_task *t, int logs, int debug)
+task_json(struct api_req *r, const struct cat_task *t)
 {
 	cJSON *o = cJSON_CreateObject();
 	int64_t live;
@@ -59,14 +61,14 @@ task_json(struct api_req *r, const struct cat_task *t, int logs, int debug)
 		cJSON_AddStringToObject(o, "error", t->error);
 	else
 		cJSON_AddNullToObject(o, "error");
-	if (logs)
-		api_json_str(o, "log", t->log);
-	if (debug)
-		api_json_str(o, "debug", t->debug);
+	if (t->last_log != NULL)
+		cJSON_AddStringToObject(o, "last_log", t->last_log);
+	else
+		cJSON_AddNullToObject(o, "last_log");
 	return o;
 }
 
-/* GET /v1/tasks[?status=][&limit=][&debug][&job=][&target=] */
+/* GET /v1/tasks[?status=][&limit=][&offset=][&job=][&target=] */
 static void
 tasks_list(struct api_req *r)
 {
@@ -76,7 +78,7 @@ tasks_list(struct api_req *r)
 	struct cat_task *t = NULL;
 	const char *v;
 	size_t n = 0, i;
-	int rc, ok, debug = api_query_has(r, "debug");
+	int rc, ok;
 	cJSON *arr;
 
 	cat_filter_init(&f);
@@ -90,11 +92,9 @@ tasks_list(struct api_req *r)
 		}
 		f.status = v;
 	}
-	if ((v = api_query(r, "limit")) != NULL &&
-	    (f.limit = atoi(v)) <= 0) {
-		api_error(r, 400, "limit must be a positive number");
+	if (api_query_page(r, API_TASKS_LIMIT, API_TASKS_LIMIT_MAX, &f.limit,
+	    &f.offset) != 0)
 		return;
-	}
 	f.job = api_query(r, "job");
 	f.target = api_query(r, "target");
 	if ((f.job != NULL && !id_valid(f.job)) ||
@@ -108,25 +108,54 @@ tasks_list(struct api_req *r)
 	}
 	arr = cJSON_CreateArray();
 	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, task_json(r, &t[i], 1, debug));
+		cJSON_AddItemToArray(arr, task_json(r, &t[i]));
 	cat_tasks_free(t, n);
 	api_reply(r, 200, arr);
 }
 
-/* GET /v1/task/:uuid[?debug] */
+/*
+ * GET /v1/task/:uuid[?debug][&log_after=N]: the task with its log (the
+ * stored head and tail of it) and log_lines, the number of its last line;
+ * log_after=N gives only the lines after line N, for following a log.
+ */
 static void
 tasks_get(struct api_req *r)
 {
 	struct cat_task t;
+	const char *v;
+	char *log = NULL, *debug = NULL, *end;
+	long long after = 0;
+	int64_t lines = 0;
+	cJSON *o;
 	int rc;
 
+	if ((v = api_query(r, "log_after")) != NULL) {
+		after = strtoll(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0') {
+			api_error(r, 400, "log_after must be a line number");
+			return;
+		}
+	}
 	memset(&t, 0, sizeof t);
-	if ((rc = catalog_task_get(r->d->cat, r->params[0], &t)) != CAT_OK) {
+	if ((rc = catalog_task_get(r->d->cat, r->params[0], &t)) != CAT_OK ||
+	    (rc = catalog_task_log(r->d->cat, t.uuid, 0, after, &log,
+	    &lines)) != CAT_OK ||
+	    (api_query_has(r, "debug") && (rc = catalog_task_log(r->d->cat,
+	    t.uuid, 1, 0, &debug, NULL)) != CAT_OK)) {
 		api_cat_error(r, rc, "task");
+		cat_task_clear(&t);
+		free(log);
 		return;
 	}
-	api_reply(r, 200, task_json(r, &t, 1, api_query_has(r, "debug")));
+	o = task_json(r, &t);
+	cJSON_AddStringToObject(o, "log", log);
+	cJSON_AddNumberToObject(o, "log_lines", (double)lines);
+	if (debug != NULL)
+		cJSON_AddStringToObject(o, "debug", debug);
+	api_reply(r, 200, o);
 	cat_task_clear(&t);
+	free(log);
+	free(debug);
 }
 
 /* DELETE /v1/task/:uuid: cancel. */

@@ -149,9 +149,36 @@ static const char *const catalog_migrations[] = {
 	"  last_used   INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX tokens_user ON tokens (user_uuid, kind);",
+	/*
+	 * 2: task logs as rows, one per line, so a line is appended in
+	 * O(line) and the middle of a long log can be dropped.  seq orders
+	 * all of a task's lines (the debug log); lno numbers those of the
+	 * task log and is NULL for debug-only lines.  The old text columns
+	 * are moved here by catalog_task_log_migrate() after this SQL.
+	 */
+	"CREATE TABLE task_log ("
+	"  task_uuid  TEXT NOT NULL"
+	"    REFERENCES tasks (uuid) ON DELETE CASCADE,"
+	"  seq        INTEGER NOT NULL,"
+	"  lno        INTEGER,"
+	"  line       TEXT NOT NULL,"
+	"  PRIMARY KEY (task_uuid, seq)"
+	") WITHOUT ROWID;"
+	/* The task log alone, and its newest line, for task lists. */
+	"CREATE INDEX task_log_lno ON task_log (task_uuid, lno)"
+	"  WHERE lno IS NOT NULL;",
+	/* 3: the old text columns, now empty. */
+	"ALTER TABLE tasks DROP COLUMN log;"
+	"ALTER TABLE tasks DROP COLUMN debug;",
 };
 #define CATALOG_VERSION \
 	((int)(sizeof catalog_migrations / sizeof catalog_migrations[0]))
+
+/* Steps that also need C, run after their SQL in the same transaction. */
+static int (*const catalog_migration_code[CATALOG_VERSION])(
+    struct catalog *) = {
+	[1] = catalog_task_log_migrate,
+};
 
 /* Reads PRAGMA user_version into *version. */
 static int
@@ -194,6 +221,8 @@ catalog_migrate_step(struct catalog *cat, int n, char **errp)
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", n + 1);
 	if (sqlite3_exec(cat->db, catalog_migrations[n], NULL, NULL,
 	    NULL) != SQLITE_OK ||
+	    (catalog_migration_code[n] != NULL &&
+	    catalog_migration_code[n](cat) != 0) ||
 	    sqlite3_exec(cat->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -326,6 +355,16 @@ catalog_open(const char *path, char **errp)
 		}
 		if (catalog_migrate_step(cat, cat->version, &err) != 0)
 			goto fail;
+	}
+	/* Moving old task logs out of their rows leaves the file mostly free
+	 * pages: give them back (VACUUM cannot run inside the migration). */
+	if (cat->vacuum) {
+		log_info("catalog: compacting %s after moving task logs",
+		    path);
+		if (sqlite3_exec(cat->db, "VACUUM", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			cat_sqlerr(cat, "vacuum");
+		cat->vacuum = 0;
 	}
 	return cat;
 

@@ -39,6 +39,7 @@ struct cat_filter {
 	int64_t		 after;		/* archives: taken_at >= after */
 	int64_t		 before;	/* archives: taken_at < before */
 	int		 limit;		/* tasks, archives: at most this many, 0 = all */
+	int		 offset;	/* tasks, archives: skip this many first */
 };
 /* A filter that matches everything. */
 void	cat_filter_init(struct cat_filter *);
@@ -220,14 +221,14 @@ struct cat_task {
 	int64_t	 stopped_at;
 	int64_t	 bytes;
 	char	*error;			/* one line, why it failed; NULL if none */
-	char	*log;
-	char	*debug;
+	char	*last_log;		/* the task log's newest line, or NULL */
 };
 void	cat_task_clear(struct cat_task *);
 void	cat_tasks_free(struct cat_task *, size_t);
-/* Newest first; log and debug are filled only when with_logs is set. */
+/* Newest first; last_log is filled only when with_last_log is set. */
 int	catalog_tasks(struct catalog *, const struct cat_filter *,
-	    int with_logs, struct cat_task **, size_t *);
+	    int with_last_log, struct cat_task **, size_t *);
+/* One task, with last_log. */
 int	catalog_task_get(struct catalog *, const char *uuid, struct cat_task *);
 /* Inserts a pending task (owner, op, the uuids; requested_at = now). */
 int	catalog_task_create(struct catalog *, const struct cat_task *,
@@ -239,9 +240,44 @@ int	catalog_task_finish(struct catalog *, const char *uuid,
 /* Links a backup task to the archive it produced. */
 int	catalog_task_set_archive(struct catalog *, const char *uuid,
 	    const char *archive_uuid);
-/* Appends text (may be NULL) to the log and the debug log. */
-int	catalog_task_append(struct catalog *, const char *uuid,
-	    const char *log, const char *debug);
+
+/*
+ * Task logs are stored one row per line.  Every line has a seq, its place
+ * among all of the task's lines (which make the debug log), and the lines
+ * of the task log also an lno, their place in it.  Of a long log only the
+ * head and the tail are kept: at most CAT_LOG_HEAD_LINES lines and
+ * CAT_LOG_HEAD_BYTES bytes from its start, CAT_LOG_TAIL_LINES and
+ * CAT_LOG_TAIL_BYTES from its end (bytes of line text, always at least
+ * the last line).  core/tasklog.c keeps to that while a task runs; the
+ * migration applied it to older logs.
+ */
+#define CAT_LOG_HEAD_LINES	1000
+#define CAT_LOG_HEAD_BYTES	(256 * 1024)
+#define CAT_LOG_TAIL_LINES	4000
+#define CAT_LOG_TAIL_BYTES	(1024 * 1024)
+struct cat_log_line {
+	int64_t		 seq;		/* from 1, increasing */
+	int64_t		 lno;		/* from 1; 0: in the debug log only */
+	const char	*text;		/* without its newline */
+	size_t		 len;
+};
+/*
+ * In one transaction: drop the stored lines with drop_from <= seq <=
+ * drop_to (none if drop_to < drop_from), then add n lines with seqs above
+ * any stored.  CAT_NOTFOUND if there is no such task.
+ */
+int	catalog_task_log_write(struct catalog *, const char *uuid,
+	    int64_t drop_from, int64_t drop_to, const struct cat_log_line *,
+	    size_t n);
+/*
+ * A task's log as text, each line ending in a newline and each gap left
+ * by dropped lines read as one line "... N lines cut ...".  With debug,
+ * the debug log (every line); else the task log from line after + 1 on.
+ * *text is the caller's; *lines, when not NULL, is set to the number of
+ * the task log's last stored line (0 if none).
+ */
+int	catalog_task_log(struct catalog *, const char *uuid, int debug,
+	    int64_t after, char **text, int64_t *lines);
 /* 1 if the job has a pending or running task, 0 if not. */
 int	catalog_job_busy(struct catalog *, const char *job_uuid);
 /*

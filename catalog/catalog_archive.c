@@ -112,12 +112,12 @@ catalog_archives(struct catalog *cat, const struct cat_filter *f,
 		shape |= 16;
 	if (f->before != 0)
 		shape |= 32;
-	/* The limit changes the tail, not the WHERE: bit 6. */
-	if (f->limit > 0)
+	/* The page changes the tail, not the WHERE: bit 6. */
+	if (f->limit > 0 || f->offset > 0)
 		shape |= 64;
 	st = cat_prepare_list(cat, LIST_ARCHIVES, shape, ARCHIVE_SELECT,
 	    clauses, 6, (shape & 64) ?
-	    "ORDER BY a.taken_at DESC, a.rowid DESC LIMIT ?7" :
+	    "ORDER BY a.taken_at DESC, a.rowid DESC LIMIT ?7 OFFSET ?8" :
 	    "ORDER BY a.taken_at DESC, a.rowid DESC");
 	if (st == NULL)
 		return CAT_ERR;
@@ -133,8 +133,11 @@ catalog_archives(struct catalog *cat, const struct cat_filter *f,
 		sqlite3_bind_int64(st, 5, f->after);
 	if (shape & 32)
 		sqlite3_bind_int64(st, 6, f->before);
-	if (shape & 64)
-		sqlite3_bind_int(st, 7, f->limit);
+	if (shape & 64) {
+		/* A negative LIMIT is none: an offset alone. */
+		sqlite3_bind_int(st, 7, f->limit > 0 ? f->limit : -1);
+		sqlite3_bind_int(st, 8, f->offset);
+	}
 	return cat_collect(cat, st, sizeof **out, archive_row, archive_clear,
 	    (void **)out, n);
 }

@@ -57,7 +57,11 @@ enum cat_sql {
 	SQL_TASK_START,
 	SQL_TASK_SET_ARCHIVE,
 	SQL_TASK_FINISH,
-	SQL_TASK_APPEND,
+	SQL_TASK_LOG_ADD,
+	SQL_TASK_LOG_DROP,
+	SQL_TASK_LOG_READ,
+	SQL_TASK_LOG_READ_DEBUG,
+	SQL_TASK_LOG_LINES,
 	SQL_TASK_INTERRUPT,
 	SQL_TASK_COUNTS,
 	SQL_USER_COUNT,
@@ -90,6 +94,7 @@ enum cat_list {
 struct catalog {
 	sqlite3		*db;
 	int		 version;
+	int		 vacuum;	/* a migration freed much space */
 	sqlite3_stmt	*stmts[SQL_COUNT];
 	sqlite3_stmt	*lists[LIST_COUNT][CAT_SHAPES];
 };
@@ -104,6 +109,11 @@ sqlite3_stmt	*cat_prepare_list(struct catalog *, enum cat_list,
 		    unsigned int shape, const char *head,
 		    const char *const *clauses, size_t nclauses,
 		    const char *tail);
+/*
+ * Migration step 2's C part: moves the logs of the old text columns into
+ * task_log rows, capped as new logs are; 0 or -1 (SQLite's error set).
+ */
+int		 catalog_task_log_migrate(struct catalog *);
 /* Resets a statement and drops its bindings so it is ready for reuse. */
 void		 cat_done(sqlite3_stmt *);
 /* Logs the last SQLite error of the catalog with some context. */

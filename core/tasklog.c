@@ -1,7 +1,16 @@
 /*
  * A running task's log: lines are cut, masked and timestamped as they
- * arrive and queued in memory; tasklog_flush() appends the queue to the
- * task's logs in the catalog.
+ * arrive and queued in memory; tasklog_flush() writes the queue to the
+ * task's log rows in the catalog.
+ *
+ * The cap (catalog.h: the head and the tail of a long log) is kept here,
+ * as lines arrive: the head is the first lines up to its limits and is
+ * written once; every later line joins the tail, and when the tail is
+ * over its limits its oldest line leaves it.  A line that leaves before it
+ * was flushed is never written; one that was flushed is deleted by the
+ * next flush.  So a plugin writing 100 MB of stderr costs at most one
+ * head and one tail of memory and of catalog writes per second, and the
+ * catalog never holds more than the cap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +21,11 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-/* A line waiting to be flushed, already formatted. */
+/* A formatted line: waiting in the head queue, or in the tail. */
 struct tasklog_entry {
-	int				 debug_only;
+	int64_t				 seq;
+	int64_t				 lno;	/* 0: debug only */
+	int				 flushed;
 	size_t				 len;
 	TAILQ_ENTRY(tasklog_entry)	 entry;
 	char				 text[];
@@ -27,8 +38,20 @@ struct tasklog {
 	int64_t			(*clock)(void);
 	char			**secrets;
 	size_t			 nsecrets;
-	struct tasklog_entries	 queue;
-	size_t			 queued;	/* bytes of text in the queue */
+	int64_t			 seq;		/* of the last line */
+	int64_t			 lno;
+	/* The head: open until a line does not fit in it. */
+	int			 head_open;
+	size_t			 head_lines;
+	size_t			 head_bytes;
+	struct tasklog_entries	 head;		/* not yet flushed */
+	/* The tail, oldest first; the unflushed lines are its newest. */
+	struct tasklog_entries	 tail;
+	size_t			 tail_lines;
+	size_t			 tail_bytes;
+	/* Flushed tail lines that left it, to delete (none: to < from). */
+	int64_t			 drop_from;
+	int64_t			 drop_to;
 	int64_t			 stamp_at;	/* the time stamp holds */
 	timefmt_buf		 stamp;
 };
@@ -44,21 +67,23 @@ tasklog_new(struct catalog *cat, const char *task_uuid,
 	tl->uuid = xstrdup(task_uuid);
 	tl->clock = clock;
 	tl->stamp_at = -1;
-	TAILQ_INIT(&tl->queue);
+	tl->head_open = 1;
+	tl->drop_from = 1;
+	TAILQ_INIT(&tl->head);
+	TAILQ_INIT(&tl->tail);
 	return tl;
 }
 
-/* Drop every queued line. */
+/* Free every entry of a list. */
 static void
-tasklog_drop(struct tasklog *tl)
+tasklog_drop(struct tasklog_entries *list)
 {
 	struct tasklog_entry *e;
 
-	while ((e = TAILQ_FIRST(&tl->queue)) != NULL) {
-		TAILQ_REMOVE(&tl->queue, e, entry);
+	while ((e = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, e, entry);
 		free(e);
 	}
-	tl->queued = 0;
 }
 
 /* Free a log and what it still holds. */
@@ -69,7 +94,8 @@ tasklog_free(struct tasklog *tl)
 
 	if (tl == NULL)
 		return;
-	tasklog_drop(tl);
+	tasklog_drop(&tl->head);
+	tasklog_drop(&tl->tail);
 	for (i = 0; i < tl->nsecrets; i++)
 		free(tl->secrets[i]);
 	free(tl->secrets);
@@ -154,6 +180,39 @@ tasklog_cut(const char *line, size_t len)
 	return n > 0 ? n : TASKLOG_LINE_MAX;
 }
 
+/* Put a new line in the head while it fits, else in the tail. */
+static void
+tasklog_keep(struct tasklog *tl, struct tasklog_entry *e)
+{
+	struct tasklog_entry *old;
+
+	if (tl->head_open && tl->head_lines < CAT_LOG_HEAD_LINES &&
+	    tl->head_bytes + e->len <= CAT_LOG_HEAD_BYTES) {
+		tl->head_lines++;
+		tl->head_bytes += e->len;
+		TAILQ_INSERT_TAIL(&tl->head, e, entry);
+		return;
+	}
+	tl->head_open = 0;
+	TAILQ_INSERT_TAIL(&tl->tail, e, entry);
+	tl->tail_lines++;
+	tl->tail_bytes += e->len;
+	/* The newest line always stays. */
+	while (tl->tail_lines > 1 && (tl->tail_lines > CAT_LOG_TAIL_LINES ||
+	    tl->tail_bytes > CAT_LOG_TAIL_BYTES)) {
+		old = TAILQ_FIRST(&tl->tail);
+		TAILQ_REMOVE(&tl->tail, old, entry);
+		tl->tail_lines--;
+		tl->tail_bytes -= old->len;
+		if (old->flushed) {
+			if (tl->drop_to < tl->drop_from)
+				tl->drop_from = old->seq;
+			tl->drop_to = old->seq;
+		}
+		free(old);
+	}
+}
+
 /* Cut, mask, stamp and queue one line. */
 void
 tasklog_line(struct tasklog *tl, int debug_only, const char *who,
@@ -171,7 +230,9 @@ tasklog_line(struct tasklog *tl, int debug_only, const char *who,
 	cut = tasklog_cut(line, len);
 	/* "STAMP [who] line" */
 	e = xmalloc(sizeof *e + TIMEFMT_LEN + wlen + cut + 5);
-	e->debug_only = debug_only;
+	e->seq = ++tl->seq;
+	e->lno = debug_only ? 0 : ++tl->lno;
+	e->flushed = 0;
 	memcpy(e->text, tl->stamp, TIMEFMT_LEN);
 	e->text[TIMEFMT_LEN] = ' ';
 	e->text[TIMEFMT_LEN + 1] = '[';
@@ -185,38 +246,49 @@ tasklog_line(struct tasklog *tl, int debug_only, const char *who,
 	if (len >= TASKLOG_LINE_MAX)
 		tasklog_mask_tail(body, cut, tl->secrets, tl->nsecrets);
 	e->len = TIMEFMT_LEN + 4 + wlen + cut;
-	TAILQ_INSERT_TAIL(&tl->queue, e, entry);
-	tl->queued += e->len + 1;
+	tasklog_keep(tl, e);
 }
 
-/* Append the queue to the task's logs. */
+/* Write the head's new lines and the tail's, and drop what left it. */
 int
 tasklog_flush(struct tasklog *tl)
 {
-	struct tasklog_entry *e;
-	char *log, *debug;
-	size_t nl = 0, nd = 0;
+	struct cat_log_line *v;
+	struct tasklog_entry *e, *first;
+	size_t n = 0;
 	int rc;
 
-	if (TAILQ_EMPTY(&tl->queue))
-		return 0;
-	log = xmalloc(tl->queued + 1);
-	debug = xmalloc(tl->queued + 1);
-	TAILQ_FOREACH(e, &tl->queue, entry) {
-		memcpy(debug + nd, e->text, e->len);
-		nd += e->len;
-		debug[nd++] = '\n';
-		if (e->debug_only)
-			continue;
-		memcpy(log + nl, e->text, e->len);
-		nl += e->len;
-		log[nl++] = '\n';
+	/* The tail's unflushed lines are its newest: find the first. */
+	first = NULL;
+	TAILQ_FOREACH_REVERSE(e, &tl->tail, tasklog_entries, entry) {
+		if (e->flushed)
+			break;
+		first = e;
 	}
-	log[nl] = '\0';
-	debug[nd] = '\0';
-	rc = catalog_task_append(tl->cat, tl->uuid, log, debug);
-	free(log);
-	free(debug);
-	tasklog_drop(tl);
+	if (TAILQ_EMPTY(&tl->head) && first == NULL &&
+	    tl->drop_to < tl->drop_from)
+		return 0;
+	v = xreallocarray(NULL, tl->head_lines + tl->tail_lines + 1,
+	    sizeof *v);
+	TAILQ_FOREACH(e, &tl->head, entry) {
+		v[n].seq = e->seq;
+		v[n].lno = e->lno;
+		v[n].text = e->text;
+		v[n++].len = e->len;
+	}
+	for (e = first; e != NULL; e = TAILQ_NEXT(e, entry)) {
+		v[n].seq = e->seq;
+		v[n].lno = e->lno;
+		v[n].text = e->text;
+		v[n++].len = e->len;
+		e->flushed = 1;
+	}
+	rc = catalog_task_log_write(tl->cat, tl->uuid, tl->drop_from,
+	    tl->drop_to, v, n);
+	free(v);
+	/* Written or not, they are done with: memory must not grow. */
+	tasklog_drop(&tl->head);
+	tl->drop_from = 1;
+	tl->drop_to = 0;
 	return rc == CAT_OK ? 0 : -1;
 }

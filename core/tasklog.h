@@ -8,7 +8,11 @@
  * catalog is written about once a second rather than once a line.
  *
  * Every line goes to the task's debug log; a line not marked debug-only
- * goes to its task log as well.
+ * goes to its task log as well.  Of a long log only the head and the tail
+ * are kept, within the limits in catalog.h; lines between are dropped
+ * (read back as "... N lines cut ..."), most of them before they are ever
+ * written, so memory and catalog writes stay bounded however much a
+ * plugin prints.
  *
  * Ownership: a tasklog belongs to its creator and copies every string it
  * is given; the catalog must outlive it.

@@ -1,8 +1,8 @@
 /*
  * Follow a task by polling /v1/task/:uuid.  The API has no push channel, so
- * the log is fetched whole and only its unseen tail printed; the interval
- * grows from a tenth of a second to one second so short tasks finish
- * promptly and long ones do not hammer shieldd.
+ * each poll asks for the log lines after the last one printed (log_after);
+ * the interval grows from a tenth of a second to one second so short tasks
+ * finish promptly and long ones do not hammer shieldd.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,21 +46,34 @@ int
 follow_task(const char *uuid)
 {
 	const char *status, *log, *err;
-	char *path, *what, buf[FORMAT_BUF];
+	char *path, *what, *get, buf[FORMAT_BUF];
 	size_t shown = 0, len;
 	long wait = FOLLOW_MIN_MS;
+	double seen = -1;	/* the number of the last line printed */
 	cJSON *t;
 	int rc;
 
 	xasprintf(&path, "/v1/task/%s", uuid);
 	xasprintf(&what, "task %s", uuid);
 	for (;;) {
-		if ((t = http_get(path, what)) == NULL) {
+		/* --json prints the last answer, which must hold all the log. */
+		if (seen >= 0 && !cli_opts.json)
+			xasprintf(&get, "%s?log_after=%.0f", path, seen);
+		else
+			get = xstrdup(path);
+		t = http_get(get, what);
+		free(get);
+		if (t == NULL) {
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}
 		status = format_str(t, "status");
 		log = format_str(t, "log");
+		if (format_num(t, "log_lines", -1) >= 0) {
+			/* The answer holds only the lines not yet printed. */
+			seen = format_num(t, "log_lines", -1);
+			shown = 0;
+		}
 		if (log != NULL && !cli_opts.json && !cli_opts.quiet) {
 			len = strlen(log);
 			if (len < shown)	/* rewritten: start over */

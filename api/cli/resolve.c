@@ -19,20 +19,20 @@
 #define RESOLVE_SHOW_MAX	8
 
 const struct resource resource_schedule = {
-	"schedule", "/v1/schedules", "/v1/schedule/", "schedule", 1 };
+	"schedule", "/v1/schedules", "/v1/schedule/", "schedule", 1, 0 };
 const struct resource resource_retention = {
 	"retention policy", "/v1/retention", "/v1/retention/", "retention",
-	1 };
+	1, 0 };
 const struct resource resource_target = {
-	"target", "/v1/targets", "/v1/target/", "target", 1 };
+	"target", "/v1/targets", "/v1/target/", "target", 1, 0 };
 const struct resource resource_store = {
-	"store", "/v1/stores", "/v1/store/", "store", 1 };
+	"store", "/v1/stores", "/v1/store/", "store", 1, 0 };
 const struct resource resource_job = {
-	"job", "/v1/jobs", "/v1/job/", NULL, 1 };
+	"job", "/v1/jobs", "/v1/job/", NULL, 1, 0 };
 const struct resource resource_archive = {
-	"archive", "/v1/archives", "/v1/archive/", NULL, 0 };
+	"archive", "/v1/archives", "/v1/archive/", NULL, 0, 10000 };
 const struct resource resource_task = {
-	"task", "/v1/tasks", "/v1/task/", NULL, 0 };
+	"task", "/v1/tasks", "/v1/task/", NULL, 0, 1000 };
 
 /* True if s has the shape of a uuid. */
 static int
@@ -97,6 +97,35 @@ resolve_ambiguous(const struct resource *res, const char *ident,
 	free(list);
 }
 
+/* The whole list of a resource, page by page if it is paged. */
+static cJSON *
+resolve_list(const struct resource *res)
+{
+	cJSON *all, *list, *o;
+	char *path;
+	int offset = 0, n;
+
+	if (res->page == 0)
+		return http_get(res->list_path, NULL);
+	all = cJSON_CreateArray();
+	do {
+		xasprintf(&path, "%s?limit=%d&offset=%d", res->list_path,
+		    res->page, offset);
+		list = http_get(path, NULL);
+		free(path);
+		if (list == NULL) {
+			cJSON_Delete(all);
+			return NULL;
+		}
+		n = cJSON_GetArraySize(list);
+		while ((o = cJSON_DetachItemFromArray(list, 0)) != NULL)
+			cJSON_AddItemToArray(all, o);
+		cJSON_Delete(list);
+		offset += n;
+	} while (n == res->page);
+	return all;
+}
+
 /* Find the one object ident names. */
 cJSON *
 resolve(const struct resource *res, const char *ident)
@@ -120,7 +149,7 @@ resolve(const struct resource *res, const char *ident)
 		free(what);
 		return found;
 	}
-	if ((list = http_get(res->list_path, NULL)) == NULL) {
+	if ((list = resolve_list(res)) == NULL) {
 		free(what);
 		return NULL;
 	}

@@ -17,6 +17,7 @@ struct resource {
 	const char	*item_path;	/* "/v1/target/", the uuid follows */
 	const char	*job_filter;	/* /v1/jobs?<this>=uuid lists users */
 	int		 named;		/* its objects have a "name" */
+	int		 page;		/* the list's largest ?limit=, 0: unpaged */
 };
 
 extern const struct resource resource_schedule;

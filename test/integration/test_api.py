@@ -326,7 +326,32 @@ def test_archives_and_restore_and_delete():
 
 def test_tasks_list_filters_and_cancel_finished():
     tasks = D.api("GET", "/v1/tasks")
-    assert tasks and all("log" in t for t in tasks)
+    # Lists carry each task's newest log line, never the logs themselves.
+    assert tasks and all("log" not in t and "debug" not in t for t in tasks)
+    assert all("debug" not in t for t in D.api("GET", "/v1/tasks?debug"))
+    one = D.api("GET", "/v1/task/" + tasks[0]["uuid"])
+    assert one["log"] and one["log"].endswith("\n"), one
+    assert tasks[0]["last_log"] == one["log"].splitlines()[-1], (tasks[0], one)
+    assert one["last_log"] == tasks[0]["last_log"]
+    assert one["log_lines"] == len(one["log"].splitlines())
+    tail = D.api("GET", "/v1/task/%s?log_after=%d" % (one["uuid"], one["log_lines"] - 1))
+    assert tail["log"] == one["log"].splitlines()[-1] + "\n" and tail["log_lines"] == one["log_lines"]
+    assert D.api("GET", "/v1/task/%s?log_after=%d" % (one["uuid"], one["log_lines"]))["log"] == ""
+    err(D.request("GET", "/v1/task/%s?log_after=-1" % one["uuid"]), 400)
+    err(D.request("GET", "/v1/task/%s?log_after=x" % one["uuid"]), 400)
+    # Pages: default and largest limits, offsets.
+    assert [t["uuid"] for t in D.api("GET", "/v1/tasks?limit=2&offset=1")] == \
+        [t["uuid"] for t in tasks[1:3]]
+    assert [t["uuid"] for t in D.api("GET", "/v1/tasks?offset=1")] == [t["uuid"] for t in tasks[1:]]
+    assert D.api("GET", "/v1/tasks?offset=100000") == []
+    assert len(D.api("GET", "/v1/tasks?limit=1000")) == len(tasks)
+    for bad in ("limit=1001", "limit=0", "limit=1x", "offset=-1", "offset=x"):
+        err(D.request("GET", "/v1/tasks?" + bad), 400)
+    arcs = D.api("GET", "/v1/archives")
+    assert len(D.api("GET", "/v1/archives?limit=10000")) == len(arcs)
+    assert D.api("GET", "/v1/archives?offset=%d" % len(arcs)) == []
+    for bad in ("limit=10001", "limit=0", "offset=-2"):
+        err(D.request("GET", "/v1/archives?" + bad), 400)
     assert all(t["status"] == "done" for t in D.api("GET", "/v1/tasks?status=done"))
     assert len(D.api("GET", "/v1/tasks?limit=1")) == 1
     err(D.request("GET", "/v1/tasks?status=bogus"), 400)

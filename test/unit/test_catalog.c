@@ -227,6 +227,30 @@ file_exec(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Writes one task-log line: seq, lno (0: debug only) and text. */
+static int
+log_put(struct catalog *cat, const char *task, int64_t seq, int64_t lno,
+    const char *text)
+{
+	struct cat_log_line l = { seq, lno, text, strlen(text) };
+
+	return catalog_task_log_write(cat, task, 1, 0, &l, 1);
+}
+
+/* Checks a task's log (or debug log) read back as text. */
+static void
+assert_log(struct catalog *cat, const char *task, int debug, int64_t after,
+    const char *want)
+{
+	char *text = NULL;
+
+	assert_int_equal(catalog_task_log(cat, task, debug, after, &text,
+	    NULL), CAT_OK);
+	assert_non_null(text);
+	assert_string_equal(text, want);
+	free(text);
+}
+
 /* A new catalog is migrated, in WAL mode, and reopening changes nothing. */
 static void
 test_catalog_migrations_idempotent(void **state)
@@ -1208,25 +1232,29 @@ test_catalog_task_lifecycle(void **state)
 	assert_int_equal(got.started_at, 0);
 	assert_int_equal(got.stopped_at, 0);
 	assert_null(got.error);
-	assert_string_equal(got.log, "");
-	assert_string_equal(got.debug, "");
+	assert_null(got.last_log);
 	cat_task_clear(&got);
+	assert_log(fx->cat, task, 0, 0, "");
+	assert_log(fx->cat, task, 1, 0, "");
 	assert_int_equal(catalog_job_busy(fx->cat, job), 1);
 
 	assert_int_equal(catalog_task_start(fx->cat, task, 1001), CAT_OK);
 	assert_int_equal(catalog_job_busy(fx->cat, job), 1);
-	assert_int_equal(catalog_task_append(fx->cat, task, "line 1\n",
-	    "dbg 1\n"), CAT_OK);
-	assert_int_equal(catalog_task_append(fx->cat, task, NULL, "dbg 2\n"),
-	    CAT_OK);
-	assert_int_equal(catalog_task_append(fx->cat, task, "line 2\n", NULL),
-	    CAT_OK);
+	assert_int_equal(log_put(fx->cat, task, 1, 1, "line 1"), CAT_OK);
+	assert_int_equal(log_put(fx->cat, task, 2, 0, "dbg 1"), CAT_OK);
+	assert_int_equal(log_put(fx->cat, task, 3, 0, "dbg 2"), CAT_OK);
+	assert_int_equal(log_put(fx->cat, task, 4, 2, "line 2"), CAT_OK);
+	/* A seq is stored once. */
+	assert_int_equal(log_put(fx->cat, task, 4, 3, "again"), CAT_EXISTS);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
 	assert_string_equal(got.status, "running");
 	assert_int_equal(got.started_at, 1001);
-	assert_string_equal(got.log, "line 1\nline 2\n");
-	assert_string_equal(got.debug, "dbg 1\ndbg 2\n");
+	assert_string_equal(got.last_log, "line 2");
 	cat_task_clear(&got);
+	assert_log(fx->cat, task, 0, 0, "line 1\nline 2\n");
+	assert_log(fx->cat, task, 1, 0, "line 1\ndbg 1\ndbg 2\nline 2\n");
+	assert_log(fx->cat, task, 0, 1, "line 2\n");
+	assert_log(fx->cat, task, 0, 2, "");
 
 	assert_int_equal(catalog_task_finish(fx->cat, task, "failed", 1010,
 	    4096, "store plugin exited 2"), CAT_OK);
@@ -1261,8 +1289,7 @@ test_catalog_task_lifecycle(void **state)
 	assert_int_equal(catalog_task_start(fx->cat, task, 1), CAT_NOTFOUND);
 	assert_int_equal(catalog_task_finish(fx->cat, task, "done", 1, 0,
 	    NULL), CAT_NOTFOUND);
-	assert_int_equal(catalog_task_append(fx->cat, task, "x", "y"),
-	    CAT_NOTFOUND);
+	assert_int_equal(log_put(fx->cat, task, 1, 1, "x"), CAT_NOTFOUND);
 	assert_int_equal(catalog_job_busy(fx->cat, task), 0);
 }
 
@@ -1286,8 +1313,8 @@ test_catalog_task_list(void **state)
 	assert_int_equal(catalog_task_start(fx->cat, x1, 101), CAT_OK);
 	assert_int_equal(catalog_task_finish(fx->cat, x1, "done", 102, 0,
 	    NULL), CAT_OK);
-	assert_int_equal(catalog_task_append(fx->cat, x4, "log", "debug"),
-	    CAT_OK);
+	assert_int_equal(log_put(fx->cat, x4, 1, 0, "debug"), CAT_OK);
+	assert_int_equal(log_put(fx->cat, x4, 2, 1, "log"), CAT_OK);
 
 	cat_filter_init(&f);
 	assert_int_equal(catalog_tasks(fx->cat, &f, 0, &list, &n), CAT_OK);
@@ -1297,16 +1324,15 @@ test_catalog_task_list(void **state)
 	assert_string_equal(list[1].uuid, x2);
 	assert_string_equal(list[2].uuid, x3);
 	assert_string_equal(list[3].uuid, x1);
-	assert_null(list[0].log);
-	assert_null(list[0].debug);
+	assert_null(list[0].last_log);
 	assert_string_equal(list[0].owner, "system");
 	cat_tasks_free(list, n);
 
+	/* The newest line of the task log, not of the debug log. */
 	assert_int_equal(catalog_tasks(fx->cat, &f, 1, &list, &n), CAT_OK);
 	assert_int_equal(n, 4);
-	assert_string_equal(list[0].log, "log");
-	assert_string_equal(list[0].debug, "debug");
-	assert_string_equal(list[1].log, "");
+	assert_string_equal(list[0].last_log, "log");
+	assert_null(list[1].last_log);
 	cat_tasks_free(list, n);
 
 	f.limit = 2;
@@ -1314,6 +1340,24 @@ test_catalog_task_list(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].uuid, x4);
 	assert_string_equal(list[1].uuid, x2);
+	cat_tasks_free(list, n);
+
+	/* Pages: an offset with a limit, and alone. */
+	f.offset = 1;
+	assert_int_equal(catalog_tasks(fx->cat, &f, 1, &list, &n), CAT_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, x2);
+	assert_string_equal(list[1].uuid, x3);
+	cat_tasks_free(list, n);
+	f.limit = 0;
+	f.offset = 3;
+	assert_int_equal(catalog_tasks(fx->cat, &f, 0, &list, &n), CAT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].uuid, x1);
+	cat_tasks_free(list, n);
+	f.offset = 4;
+	assert_int_equal(catalog_tasks(fx->cat, &f, 0, &list, &n), CAT_OK);
+	assert_int_equal(n, 0);
 	cat_tasks_free(list, n);
 
 	cat_filter_init(&f);
@@ -1347,6 +1391,120 @@ test_catalog_task_list(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].uuid, x4);
 	cat_tasks_free(list, n);
+}
+
+/* Inserts a task with old-style text logs into a version 1 file. */
+static void
+old_task(sqlite3 *db, const char *uuid, const char *log, const char *debug)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO tasks (uuid, op,"
+	    " status, requested_at, log, debug) VALUES (?1, 'backup', 'done',"
+	    " 1, ?2, ?3)", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, log, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, debug, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/*
+ * A catalog whose task logs are text columns (schema version 1) has them
+ * moved into rows, split into the task log and the debug-only lines and
+ * capped like new logs; the old columns are gone.
+ */
+static void
+test_catalog_migrate_task_logs(void **state)
+{
+	struct fixture *fx = *state;
+	const char *a = "10000000-0000-4000-8000-00000000000a";
+	const char *b = "10000000-0000-4000-8000-00000000000b";
+	const char *c = "10000000-0000-4000-8000-00000000000c";
+	const char *d = "10000000-0000-4000-8000-00000000000d";
+	char *err = NULL, *blog, *bdebug, *text, line[32];
+	size_t nl = 0, nd = 0;
+	struct cat_task t;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int i;
+
+	catalog_free(fx->cat);
+	fx->cat = NULL;
+	unlink(fx->path);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE tasks ("
+	    "  uuid TEXT PRIMARY KEY, owner TEXT NOT NULL DEFAULT '',"
+	    "  op TEXT NOT NULL, job_uuid TEXT, archive_uuid TEXT,"
+	    "  target_uuid TEXT, store_uuid TEXT,"
+	    "  status TEXT NOT NULL DEFAULT 'pending',"
+	    "  requested_at INTEGER NOT NULL,"
+	    "  started_at INTEGER NOT NULL DEFAULT 0,"
+	    "  stopped_at INTEGER NOT NULL DEFAULT 0,"
+	    "  bytes INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	    "  log TEXT NOT NULL DEFAULT '', debug TEXT NOT NULL DEFAULT '');"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	old_task(db, a, "a1\na2\n", "a1\nd1\na2\nd2\n");
+	/* 6000 lines, a debug-only one after every 1000th. */
+	blog = malloc(6000 * 16);
+	bdebug = malloc(6006 * 16);
+	assert_true(blog != NULL && bdebug != NULL);
+	for (i = 1; i <= 6000; i++) {
+		snprintf(line, sizeof line, "b%d\n", i);
+		memcpy(blog + nl, line, strlen(line) + 1);
+		nl += strlen(line);
+		memcpy(bdebug + nd, line, strlen(line) + 1);
+		nd += strlen(line);
+		if (i % 1000 == 0) {
+			memcpy(bdebug + nd, "dbg\n", 5);
+			nd += 4;
+		}
+	}
+	old_task(db, b, blog, bdebug);
+	free(blog);
+	free(bdebug);
+	old_task(db, c, "", "");
+	old_task(db, d, "only in the log", "");
+	sqlite3_close(db);
+
+	fx->cat = catalog_open(fx->path, &err);
+	if (fx->cat == NULL)
+		fail_msg("catalog_open: %s", err);
+	assert_true(catalog_schema_version(fx->cat) >= 3);
+
+	assert_log(fx->cat, a, 0, 0, "a1\na2\n");
+	assert_log(fx->cat, a, 1, 0, "a1\nd1\na2\nd2\n");
+	assert_int_equal(catalog_task_get(fx->cat, a, &t), CAT_OK);
+	assert_string_equal(t.last_log, "a2");
+	cat_task_clear(&t);
+	assert_log(fx->cat, c, 1, 0, "");
+	assert_log(fx->cat, d, 1, 0, "only in the log\n");
+	assert_log(fx->cat, d, 0, 0, "only in the log\n");
+
+	/* Lines 1-1000 and the 4000 last of 6006 (from b2005). */
+	assert_int_equal(catalog_task_log(fx->cat, b, 0, 0, &text, NULL),
+	    CAT_OK);
+	assert_non_null(strstr(text, "b1\nb2\n"));
+	assert_non_null(strstr(text, "\nb1000\n... 1004 lines cut ...\n"
+	    "b2005\n"));
+	assert_int_equal(strlen(text) - strlen(strstr(text, "b6000\n")),
+	    strlen(text) - strlen("b6000\n"));
+	free(text);
+	assert_int_equal(catalog_task_log(fx->cat, b, 1, 0, &text, NULL),
+	    CAT_OK);
+	assert_non_null(strstr(text, "\nb1000\n... 1006 lines cut ...\n"));
+	assert_non_null(strstr(text, "\nb5000\ndbg\nb5001\n"));
+	free(text);
+
+	/* The text columns are gone. */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+	    " pragma_table_info('tasks') WHERE name IN ('log', 'debug')", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 /* After a crash, pending and running tasks fail; counts follow. */
@@ -1612,19 +1770,25 @@ test_catalog_strings_verbatim(void **state)
 		cat_systems_free(syl, n);
 
 		mk_task(fx->cat, "backup", NULL, NULL, 1, task);
-		assert_int_equal(catalog_task_append(fx->cat, task, v, v),
-		    CAT_OK);
-		assert_int_equal(catalog_task_append(fx->cat, task, v, NULL),
-		    CAT_OK);
+		assert_int_equal(log_put(fx->cat, task, 1, 1, v), CAT_OK);
+		assert_int_equal(log_put(fx->cat, task, 2, 0, v), CAT_OK);
 		assert_int_equal(catalog_task_finish(fx->cat, task, "failed",
 		    2, 0, v), CAT_OK);
 		assert_int_equal(catalog_task_get(fx->cat, task, &tg), CAT_OK);
-		assert_int_equal(strlen(tg.log), 2 * strlen(v));
-		assert_memory_equal(tg.log, v, strlen(v));
-		assert_string_equal(tg.log + strlen(v), v);
-		assert_string_equal(tg.debug, v);
+		assert_string_equal(tg.last_log, v);
 		assert_string_equal(tg.error, v);
 		cat_task_clear(&tg);
+		{
+			char *text = NULL;
+
+			assert_int_equal(catalog_task_log(fx->cat, task, 1, 0,
+			    &text, NULL), CAT_OK);
+			assert_int_equal(strlen(text), 2 * strlen(v) + 2);
+			assert_memory_equal(text, v, strlen(v));
+			assert_memory_equal(text + strlen(v) + 1, v,
+			    strlen(v));
+			free(text);
+		}
 
 		mk_archive(fx->cat, t, st, NULL, 1, 2, NULL, 0, arch);
 		assert_int_equal(catalog_archive_set_notes(fx->cat, arch, v),
@@ -1749,6 +1913,7 @@ main(void)
 		T(test_catalog_task_lifecycle),
 		T(test_catalog_task_list),
 		T(test_catalog_task_interrupt_and_counts),
+		T(test_catalog_migrate_task_logs),
 		T(test_catalog_users),
 		T(test_catalog_tokens),
 		T(test_catalog_strings_verbatim),

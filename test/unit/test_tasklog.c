@@ -2,7 +2,8 @@
  * Unit tests for the task log: secret masking (several secrets, overlapping
  * ones, a secret made only of '*', a secret that is a prefix of another),
  * the line cut, timestamps from an injected clock, the debug-only lines,
- * and flushing into a real catalog in a temporary directory.
+ * flushing into a real catalog in a temporary directory, and the cap on a
+ * long log (its head and tail kept, the cut said).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,14 +87,47 @@ teardown(void **state)
 static char *
 stored(struct fixture *fx, int debug)
 {
-	struct cat_task t;
-	char *s;
+	char *s = NULL;
 
-	assert_int_equal(catalog_task_get(fx->cat, fx->task, &t), CAT_OK);
-	s = strdup(debug ? t.debug : t.log);
+	assert_int_equal(catalog_task_log(fx->cat, fx->task, debug, 0, &s,
+	    NULL), CAT_OK);
 	assert_non_null(s);
-	cat_task_clear(&t);
 	return s;
+}
+
+/* How many lines a text has. */
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The text of line i (from 0) of s, without its newline; caller frees. */
+static char *
+nth_line(const char *s, size_t i)
+{
+	const char *nl;
+
+	while (i-- > 0) {
+		assert_non_null(s = strchr(s, '\n'));
+		s++;
+	}
+	nl = strchr(s, '\n');
+	return strndup(s, nl != NULL ? (size_t)(nl - s) : strlen(s));
+}
+
+/* Check that line i of s is want. */
+static void
+assert_line(const char *s, size_t i, const char *want)
+{
+	char *l = nth_line(s, i);
+
+	assert_string_equal(l, want);
+	free(l);
 }
 
 /* Mask a copy of line and compare. */
@@ -324,6 +358,153 @@ test_tasklog_flush_appends(void **state)
 	tasklog_free(NULL);
 }
 
+/* Write total numbered lines (a debug-only one after every tick-th when
+ * tick is not 0), flushing now and then, and a last one. */
+static void
+write_many(struct fixture *fx, int total, int tick)
+{
+	struct tasklog *tl;
+	char line[64];
+	int i;
+
+	tl = tasklog_new(fx->cat, fx->task, fake_clock);
+	for (i = 1; i <= total; i++) {
+		snprintf(line, sizeof line, "line %d", i);
+		tasklog_line(tl, 0, "noisy", line);
+		if (tick != 0 && i % tick == 0)
+			tasklog_line(tl, 1, "shieldd", "tick");
+		if (i % 777 == 0)
+			assert_int_equal(tasklog_flush(tl), 0);
+	}
+	tasklog_line(tl, 0, "shieldd", "backup done");
+	assert_int_equal(tasklog_flush(tl), 0);
+	assert_int_equal(tasklog_flush(tl), 0);
+	tasklog_free(tl);
+}
+
+/*
+ * A long log keeps its first CAT_LOG_HEAD_LINES and last CAT_LOG_TAIL_LINES
+ * lines and says how many it cut, whatever the flushes in between;
+ * following from a line number works across the cut.
+ */
+static void
+test_tasklog_cap_lines(void **state)
+{
+	struct fixture *fx = *state;
+	char *log;
+	int64_t lines;
+
+	write_many(fx, 11000, 0);
+	log = stored(fx, 0);
+	assert_int_equal(count_lines(log),
+	    CAT_LOG_HEAD_LINES + 1 + CAT_LOG_TAIL_LINES);
+	assert_line(log, 0, "1970-01-01 00:00:00 [noisy] line 1");
+	assert_line(log, 999, "1970-01-01 00:00:00 [noisy] line 1000");
+	assert_line(log, 1000, "... 6001 lines cut ...");
+	assert_line(log, 1001, "1970-01-01 00:00:00 [noisy] line 7002");
+	assert_line(log, 5000, "1970-01-01 00:00:00 [shieldd] backup done");
+	free(log);
+
+	/* Following: from inside the head, from inside the cut, the end. */
+	assert_int_equal(catalog_task_log(fx->cat, fx->task, 0, 990, &log,
+	    &lines), CAT_OK);
+	assert_int_equal(lines, 11001);
+	assert_int_equal(count_lines(log), 10 + 1 + 4000);
+	assert_line(log, 0, "1970-01-01 00:00:00 [noisy] line 991");
+	assert_line(log, 10, "... 6001 lines cut ...");
+	free(log);
+	assert_int_equal(catalog_task_log(fx->cat, fx->task, 0, 5000, &log,
+	    NULL), CAT_OK);
+	assert_int_equal(count_lines(log), 1 + 4000);
+	assert_line(log, 0, "... 2001 lines cut ...");
+	assert_line(log, 1, "1970-01-01 00:00:00 [noisy] line 7002");
+	free(log);
+	assert_int_equal(catalog_task_log(fx->cat, fx->task, 0, 11001, &log,
+	    NULL), CAT_OK);
+	assert_string_equal(log, "");
+	free(log);
+}
+
+/*
+ * The limits count every line, as the debug log holds them; the task log
+ * says how many of its own lines were cut.  With a debug-only line after
+ * every 10th of 11,000 (12,101 lines), the first 1,000 end with line 910
+ * and the last 4,000 start with line 7366.
+ */
+static void
+test_tasklog_cap_debug_lines(void **state)
+{
+	struct fixture *fx = *state;
+	char *log;
+	int64_t lines;
+
+	write_many(fx, 11000, 10);
+	log = stored(fx, 1);
+	assert_int_equal(count_lines(log),
+	    CAT_LOG_HEAD_LINES + 1 + CAT_LOG_TAIL_LINES);
+	assert_line(log, 1000, "... 7101 lines cut ...");
+	free(log);
+	log = stored(fx, 0);
+	assert_int_equal(count_lines(log), 4547);
+	assert_line(log, 909, "1970-01-01 00:00:00 [noisy] line 910");
+	assert_line(log, 910, "... 6455 lines cut ...");
+	assert_line(log, 911, "1970-01-01 00:00:00 [noisy] line 7366");
+	assert_line(log, 4546, "1970-01-01 00:00:00 [shieldd] backup done");
+	free(log);
+	assert_int_equal(catalog_task_log(fx->cat, fx->task, 0, 5000, &log,
+	    &lines), CAT_OK);
+	assert_int_equal(lines, 11001);
+	assert_line(log, 0, "... 2365 lines cut ...");
+	free(log);
+}
+
+/* Long lines meet the byte limits first: the head and the tail hold what
+ * fits, and the last line is always kept. */
+static void
+test_tasklog_cap_bytes(void **state)
+{
+	struct fixture *fx = *state;
+	struct tasklog *tl;
+	char *line, *log, *p;
+	size_t n, len, head = 0, tail = 0, i, per;
+	int cut = 0;
+
+	line = malloc(TASKLOG_LINE_MAX + 1);
+	assert_non_null(line);
+	memset(line, 'x', TASKLOG_LINE_MAX);
+	line[TASKLOG_LINE_MAX] = '\0';
+	tl = tasklog_new(fx->cat, fx->task, fake_clock);
+	for (i = 0; i < 1000; i++) {
+		tasklog_line(tl, 0, "fs", line);
+		if (i % 50 == 0)
+			assert_int_equal(tasklog_flush(tl), 0);
+	}
+	assert_int_equal(tasklog_flush(tl), 0);
+	tasklog_free(tl);
+	free(line);
+
+	log = stored(fx, 0);
+	per = strlen("1970-01-01 00:00:00 [fs] ") + TASKLOG_LINE_MAX;
+	n = count_lines(log);
+	for (i = 0, p = log; i < n; i++) {
+		len = strcspn(p, "\n");
+		if (strncmp(p, "... ", 4) == 0)
+			cut = 1;
+		else {
+			assert_int_equal(len, per);
+			if (cut)
+				tail += len;
+			else
+				head += len;
+		}
+		p += len + 1;
+	}
+	assert_true(cut);
+	assert_int_equal(head, CAT_LOG_HEAD_BYTES / per * per);
+	assert_int_equal(tail, CAT_LOG_TAIL_BYTES / per * per);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -338,6 +519,9 @@ main(void)
 		T(test_tasklog_masks_stored_lines),
 		T(test_tasklog_line_cut),
 		T(test_tasklog_flush_appends),
+		T(test_tasklog_cap_lines),
+		T(test_tasklog_cap_debug_lines),
+		T(test_tasklog_cap_bytes),
 #undef T
 	};
 
