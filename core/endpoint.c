@@ -225,8 +225,8 @@ endpoint_check_own(const struct shieldd_config *cfg, const char *path,
 			d = slash == db ? xstrdup("/") : xstrndup(db,
 			    (size_t)(slash - db));
 			if (endpoint_within(d, r)) {
-				endpoint_say(errp, "base_dir %s holds shieldd's "
-				    "catalog (%s)", path, cfg->db);
+				endpoint_say(errp, "base_dir %s holds "
+				    "shieldd's catalog (%s)", path, cfg->db);
 				rc = -1;
 			}
 			free(d);
@@ -377,8 +377,8 @@ endpoint_key_check(const char *key)
 	for (p = (const unsigned char *)key; *p != '\0'; p += n) {
 		if ((n = endpoint_utf8_char(p)) == 0)
 			return *p < 0x20 || *p == 0x7f ?
-			    "it holds a control character" :
-			    "it is not valid UTF-8 or holds a control character";
+			    "it holds a control character" : "it is not valid "
+			    "UTF-8 or holds a control character";
 	}
 	return NULL;
 }

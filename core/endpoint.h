@@ -27,7 +27,8 @@
 struct shieldd_config;
 
 /* The directories *_bindir may name when --bin-dirs is not given. */
-#define ENDPOINT_BIN_DIRS	"/usr/bin:/usr/local/bin:/usr/lib/postgresql/*/bin"
+#define ENDPOINT_BIN_DIRS \
+	"/usr/bin:/usr/local/bin:/usr/lib/postgresql/*/bin"
 
 /*
  * Check the endpoint (JSON text) of a target (is_target 1) or a store of

@@ -455,10 +455,10 @@ sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
 	 */
 	if (key != NULL && (bad = endpoint_key_check(key)) != NULL) {
 		endpoint_key_quote(key, shown, sizeof shown);
-		sup_say(run, "the store returned the key \"%s\", which shieldd "
-		    "refuses (%s): no archive is recorded and the key is passed "
-		    "to no plugin, not even to purge; remove that blob from "
-		    "the store by hand", shown, bad);
+		sup_say(run, "the store returned the key \"%s\", which "
+		    "shieldd refuses (%s): no archive is recorded and the key "
+		    "is passed to no plugin, not even to purge; remove that "
+		    "blob from the store by hand", shown, bad);
 		snprintf(whybuf, sizeof whybuf, "the store returned a key "
 		    "shieldd refuses (%s)", bad);
 		if (why == NULL)

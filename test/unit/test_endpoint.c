@@ -249,7 +249,8 @@ test_endpoint_keys(void **state)
 	(void)state;
 	assert_null(endpoint_key_check("2026/01/31/20260131T120000Z-4b0f"));
 	assert_null(endpoint_key_check("prefix/x-y_z.tar"));
-	assert_null(endpoint_key_check("caf\xc3\xa9/\xe2\x9c\x93/\xf0\x9f\x98\x80"));
+	assert_null(endpoint_key_check("caf\xc3\xa9/\xe2\x9c\x93/"
+	    "\xf0\x9f\x98\x80"));
 	assert_null(endpoint_key_check("a-b"));
 	assert_non_null(endpoint_key_check(""));
 	assert_non_null(endpoint_key_check(NULL));
