@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +33,8 @@
 
 /* Pipe capacity asked for; the kernel may refuse, which is harmless. */
 #define CHILD_PIPE_SIZE	(1024 * 1024)
+/* The daemon's own variables, never passed on (see child_env()). */
+#define CHILD_ENV_PRIVATE	"SHIELD_"
 
 struct child {
 	struct child_set	*set;
@@ -184,8 +188,12 @@ child_kill_cb(int fd, short events, void *arg)
 }
 
 /*
- * The environment for the child: ours, with each extra "NAME=value" entry
- * replacing any entry of the same name.  Only the array is allocated.
+ * The environment for the child: ours without the SHIELD_* variables, with
+ * each extra "NAME=value" entry replacing any entry of the same name.  The
+ * SHIELD_* variables are the daemon's (SHIELD_ADMIN_PASSWORD, SHIELD_MODE)
+ * or the CLI's (SHIELD_TOKEN, ...) when shieldd was started from a shell
+ * that had them; no plugin needs one, and a plugin that prints its
+ * environment must not show them.  Only the array is allocated.
  */
 static char **
 child_env(const char *const *extra)
@@ -201,6 +209,9 @@ child_env(const char *const *extra)
 	envp = xreallocarray(NULL, n + nextra + 1, sizeof *envp);
 	n = 0;
 	for (i = 0; environ[i] != NULL; i++) {
+		if (strncmp(environ[i], CHILD_ENV_PRIVATE,
+		    sizeof CHILD_ENV_PRIVATE - 1) == 0)
+			continue;
 		replaced = 0;
 		for (j = 0; j < nextra; j++) {
 			len = strcspn(extra[j], "=");
@@ -217,6 +228,55 @@ child_env(const char *const *extra)
 		envp[n++] = (char *)extra[j];
 	envp[n] = NULL;
 	return envp;
+}
+
+/* Where the environment given to us at exec lies, from /proc/self/stat. */
+static int
+child_env_area(uintptr_t *start, uintptr_t *end)
+{
+	char buf[4096], *p;
+	unsigned long long s, e;
+	size_t n;
+	FILE *f;
+	int field;
+
+	if ((f = fopen("/proc/self/stat", "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and ')': skip to its end. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* Fields 50 and 51 (proc(5)), counting the name as field 2. */
+	for (field = 2; field < 50 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu %llu", &s, &e) != 2 || s >= e)
+		return -1;
+	*start = (uintptr_t)s;
+	*end = (uintptr_t)e;
+	return 0;
+}
+
+/* Remove a variable from our environment and from what /proc shows. */
+void
+child_env_forget(const char *name)
+{
+	uintptr_t start, end;
+	char *v;
+
+	if ((v = getenv(name)) == NULL)
+		return;
+	/*
+	 * unsetenv() leaves the text where the kernel put it at exec, and
+	 * /proc/<pid>/environ goes on showing it to anyone who may read it
+	 * (plugins run as our user): overwrite it there.  Text that setenv()
+	 * allocated is not shown there, and belongs to libc: leave it be.
+	 */
+	if (child_env_area(&start, &end) == 0 && (uintptr_t)v >= start &&
+	    (uintptr_t)v < end)
+		explicit_bzero(v, strlen(v));
+	unsetenv(name);
 }
 
 /* Close every descriptor from 3 up except keep; the slow way is a fallback. */

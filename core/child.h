@@ -24,6 +24,10 @@ struct child;
 #define CHILD_NULL	(-1)	/* connect to /dev/null */
 #define CHILD_PIPE	(-2)	/* make a pipe; the parent end comes back */
 
+/*
+ * A child's environment is the daemon's less every SHIELD_* variable (the
+ * daemon's own, such as SHIELD_ADMIN_PASSWORD), plus the extra entries.
+ */
 struct child_spec {
 	const char	 *path;		/* executable; no PATH search, no shell */
 	const char *const *argv;	/* NULL-terminated; argv[0] for display */
@@ -72,5 +76,10 @@ void		 child_signal(struct child *, int sig);
 void		 child_terminate(struct child *, int grace_ms);
 /* Free; if the child still runs, it is killed (SIGKILL) and reaped later. */
 void		 child_free(struct child *);
+/*
+ * Remove a variable from the daemon's own environment, overwriting its
+ * value where /proc/<pid>/environ would still show it.
+ */
+void		 child_env_forget(const char *name);
 
 #endif

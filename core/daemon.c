@@ -330,6 +330,8 @@ shieldd_start(struct shieldd *d)
 		    "marked failed", n);
 	if (auth_bootstrap(d) != 0)
 		return -1;
+	/* The admin password is needed once, above: no plugin may see it. */
+	child_env_forget("SHIELD_ADMIN_PASSWORD");
 	if ((d->base = event_base_new()) == NULL) {
 		log_error("cannot create the event loop");
 		return -1;

@@ -269,7 +269,10 @@ test_child_exec_not_executable(void **state)
 	assert_int_equal(child_set_count(f->set), 0);
 }
 
-/* Extra environment entries are added and override inherited ones. */
+/*
+ * Extra environment entries are added and override inherited ones.  (The
+ * inherited variable is not a SHIELD_* one: those are never passed on.)
+ */
 static void
 test_child_env(void **state)
 {
@@ -281,14 +284,14 @@ test_child_env(void **state)
 	struct child *c;
 	char *err, *out;
 
-	setenv("SHIELD_TEST_KEEP", "kept", 1);
+	setenv("CHILD_TEST_KEEP", "kept", 1);
 	memset(&spec, 0, sizeof spec);
 	memset(&r, 0, sizeof r);
 	spec.env = env;
 	spec.in = spec.err = CHILD_NULL;
 	spec.out = CHILD_PIPE;
 	c = spawn_sh(f, "printf '%s|%s|%s|%s' \"$SHIELD_TEST_A\" \"$HOME\" "
-	    "\"$SHIELD_TEST_KEEP\" \"$(env | grep -c '^HOME=')\"", &spec, &r,
+	    "\"$CHILD_TEST_KEEP\" \"$(env | grep -c '^HOME=')\"", &spec, &r,
 	    &err);
 	assert_non_null(c);
 	assert_true(spec.out >= 0);
@@ -300,6 +303,49 @@ test_child_env(void **state)
 	run_until(f, &r.called, 10);
 	assert_int_equal(WEXITSTATUS(r.status), 0);
 	child_free(c);
+}
+
+/*
+ * The daemon's SHIELD_* variables (its admin password above all) never
+ * reach a child; extra entries the caller passes on purpose do, whatever
+ * their name.
+ */
+static void
+test_child_env_scrubbed(void **state)
+{
+	struct fixture *f = *state;
+	const char *env[] = { "SHIELD_TEST_A=given", NULL };
+	struct child_spec spec;
+	struct exit_rec r;
+	struct child *c;
+	char *err, *out;
+
+	setenv("SHIELD_ADMIN_PASSWORD", "correct horse", 1);
+	setenv("SHIELD_TOKEN", "tok", 1);
+	setenv("SHIELD_MODE", "DEV", 1);
+	setenv("NOT_SHIELD_X", "x", 1);
+	memset(&spec, 0, sizeof spec);
+	memset(&r, 0, sizeof r);
+	spec.env = env;
+	spec.in = spec.err = CHILD_NULL;
+	spec.out = CHILD_PIPE;
+	c = spawn_sh(f, "env | grep -c '^SHIELD_'; env | grep -c "
+	    "'correct horse'; printf '%s|%s' \"$SHIELD_TEST_A\" "
+	    "\"$NOT_SHIELD_X\"", &spec, &r, &err);
+	assert_non_null(c);
+	out = read_all(spec.out);
+	assert_string_equal(out, "1\n0\ngiven|x");
+	close(spec.out);
+	run_until(f, &r.called, 10);
+	child_free(c);
+
+	/* Forgotten: gone from our environment too. */
+	child_env_forget("SHIELD_ADMIN_PASSWORD");
+	assert_null(getenv("SHIELD_ADMIN_PASSWORD"));
+	child_env_forget("SHIELD_NEVER_SET");
+	unsetenv("SHIELD_TOKEN");
+	unsetenv("SHIELD_MODE");
+	unsetenv("NOT_SHIELD_X");
 }
 
 /* The child sees only its three streams, whatever the parent has open. */
@@ -608,6 +654,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_child_exec_not_executable,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_env,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_env_scrubbed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_no_leaked_fds,
 		    setup, teardown),
