@@ -47,8 +47,9 @@ static void
 plugin_print(const cJSON *p)
 {
 	const cJSON *f;
-	const char *def;
+	const char *def, *role, *label;
 	char feats[128], *line;
+	int both;
 
 	kv_print("plugin", format_str(p, "plugin"));
 	kv_print("name", format_str(p, "name"));
@@ -65,13 +66,21 @@ plugin_print(const cJSON *p)
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p,
 	    "fields")) > 0)
 		printf("\nEndpoint fields:\n");
+	/* Which kind reads a field only matters when the plugin is both. */
+	both = strcmp(plugin_feature(p, "target"), "yes") == 0 &&
+	    strcmp(plugin_feature(p, "store"), "yes") == 0;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(p, "fields")) {
 		def = format_str(f, "default");
-		xasprintf(&line, "  %s (%s%s%s%s)", format_str(f, "name") ?
-		    format_str(f, "name") : "?",
+		role = both ? format_str(f, "for") : NULL;
+		label = format_str(f, "label");
+		xasprintf(&line, "  %s (%s%s%s%s%s%s)%s%s",
+		    format_str(f, "name") ? format_str(f, "name") : "?",
 		    format_str(f, "type") ? format_str(f, "type") : "string",
 		    format_bool(f, "required") ? ", required" : "",
-		    def != NULL ? ", default " : "", def != NULL ? def : "");
+		    def != NULL ? ", default " : "", def != NULL ? def : "",
+		    role != NULL ? ", only for a " : "",
+		    role != NULL ? role : "",
+		    label != NULL ? ": " : "", label != NULL ? label : "");
 		utf8_fputs_escaped(stdout, line, 0);
 		putchar('\n');
 		free(line);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -231,12 +232,15 @@ system_typed(const char *type, const char *answer)
 	return cJSON_CreateString(answer);
 }
 
-/* Ask for each field of the plugin; the endpoint, or NULL at EOF. */
+/*
+ * Ask for each field of the plugin that this kind of object reads; the
+ * endpoint, or NULL at EOF.
+ */
 static cJSON *
-system_ask_endpoint(const cJSON *info)
+system_ask_endpoint(const struct resource *res, const cJSON *info)
 {
 	const cJSON *f;
-	const char *name, *type, *def, *help;
+	const char *name, *type, *def, *help, *role, *label;
 	char *q, *a;
 	cJSON *ep = cJSON_CreateObject();
 	int req;
@@ -247,14 +251,24 @@ system_ask_endpoint(const cJSON *info)
 	    "fields")) {
 		if ((name = format_str(f, "name")) == NULL)
 			continue;
+		/* A store has no use for fs's include, and so on. */
+		role = format_str(f, "for");
+		if (role != NULL && strcmp(role, res->noun) != 0)
+			continue;
+		label = format_str(f, "label");
 		type = format_str(f, "type");
 		def = format_str(f, "default");
 		help = format_str(f, "help");
 		req = format_bool(f, "required");
 		if (help != NULL)
 			fprintf(stderr, "  %s\n", help);
-		xasprintf(&q, "%s (%s%s)", name, type ? type : "string",
-		    req ? ", required" : "");
+		/* The label asks; the key beside it is what --set takes. */
+		if (label != NULL && strcasecmp(label, name) != 0)
+			xasprintf(&q, "%s (%s, %s%s)", label, name,
+			    type ? type : "string", req ? ", required" : "");
+		else
+			xasprintf(&q, "%s (%s%s)", label ? label : name,
+			    type ? type : "string", req ? ", required" : "");
 		for (;;) {
 			if (type != NULL && strcmp(type, "password") == 0)
 				a = prompt_secret(q);
@@ -400,7 +414,7 @@ system_create(const struct resource *res, int argc, char **argv)
 	else {
 		if ((info = system_plugin(a.plugin, 1)) == NULL)
 			goto out;
-		if ((ep = system_ask_endpoint(info)) == NULL) {
+		if ((ep = system_ask_endpoint(res, info)) == NULL) {
 			cli_error("missing --endpoint");
 			goto out;
 		}

@@ -248,7 +248,9 @@ def test_status_and_plugins():
     assert "fs" in names
     assert "fs" in ok("-q", "plugins").stdout.split()
     out = ok("show", "plugin", "fs").stdout
-    assert "base_dir (path, required)" in out and "Endpoint fields" in out
+    assert "base_dir (path, required): Directory" in out, out
+    assert "include (list, only for a target): Include" in out, out
+    assert "Endpoint fields" in out
     assert js("show", "plugin", "fs")["fields"][0]["name"] == "base_dir"
     p = fail("show", "plugin", "nope")
     assert 'plugin "nope" not found' in p.stderr
@@ -706,16 +708,27 @@ def test_interactive_create_on_a_pty():
         ("Name:", "tty-target"),
         ("Plugin", "fs"),
         ("Summary", "asked for"),
-        ("base_dir (path, required):", ""),     # required: asked again
-        ("base_dir (path, required):", src),
-        ("include (list):", ""),
-        ("exclude (list):", "*.tmp"),
+        ("Directory (base_dir, path, required):", ""),  # asked again
+        ("Directory (base_dir, path, required):", src),
+        ("Include (list):", ""),
+        ("Exclude (list):", "*.tmp"),
     ])
     assert rc == 0, out
     assert "base_dir is required" in out and "Absolute path" in out, out
     o = js("show", "target", "tty-target")
     assert o["summary"] == "asked for", o
     assert json.loads(o["endpoint"]) == {"base_dir": src, "exclude": "*.tmp"}
+    # A store is not asked what only a target reads (include, exclude).
+    rc, out = pty_run(["create", "store", "--name", "tty-store", "--plugin",
+                       "fs"], [
+        ("Summary", ""),
+        ("Directory (base_dir, path, required):", src),
+    ])
+    assert rc == 0, out
+    assert "Include" not in out and "Exclude" not in out, out
+    o = js("show", "store", "tty-store")
+    assert json.loads(o["endpoint"]) == {"base_dir": src}, o
+    ok("delete", "store", "tty-store", "--yes")
     # Password fields are read without echo.
     rc, out = pty_run(["create", "target", "--name", "tty-pg", "--plugin",
                        "postgres"], [
@@ -727,7 +740,8 @@ def test_interactive_create_on_a_pty():
         ("pg_database", ""),
         ("pg_bindir", ""),
     ])
-    assert "pg_password (password):" in out and "hunter2-secret" not in out, out
+    assert "Password (pg_password, password):" in out, out
+    assert "hunter2-secret" not in out, out
     if rc == 0:
         ok("delete", "target", "tty-pg", "--yes")
     # delete asks first on a terminal.
