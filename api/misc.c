@@ -3,9 +3,12 @@
  * status, Prometheus metrics (/metrics) and a timespec preview used by the
  * web UI's schedule form (POST /v1/timespec).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -51,6 +54,61 @@ misc_plugin(struct api_req *r)
 	api_reply(r, 200, cJSON_Duplicate(info, 1));
 }
 
+/*
+ * The zone schedules are evaluated in: localtime_r() follows TZ, else
+ * /etc/localtime.  Clients show a schedule's times in it, so say its IANA
+ * name where one can be told ("Europe/Berlin"), else (a POSIX rule such as
+ * "CET-1CEST", a copied zone file) its abbreviation now ("CET").
+ */
+static void
+misc_timezone(char *buf, size_t len)
+{
+	const char *tz = getenv("TZ"), *dir = getenv("TZDIR"), *p;
+	char link[PATH_MAX], path[PATH_MAX];
+	struct tm tm;
+	time_t now;
+	ssize_t n;
+	FILE *f;
+	int w;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	if (tz != NULL && *tz == ':')
+		tz++;
+	if (tz != NULL && *tz == '\0') {
+		snprintf(buf, len, "UTC");	/* glibc reads an empty TZ so */
+		return;
+	}
+	if (tz == NULL &&
+	    (n = readlink("/etc/localtime", link, sizeof link - 1)) > 0) {
+		link[n] = '\0';
+		tz = link;
+	} else if (tz == NULL && (f = fopen("/etc/timezone", "r")) != NULL) {
+		if (fgets(link, sizeof link, f) != NULL) {
+			link[strcspn(link, " \t\r\n")] = '\0';
+			tz = link;
+		}
+		fclose(f);
+	}
+	if (tz != NULL) {
+		if ((p = strstr(tz, "zoneinfo/")) != NULL)
+			p += strlen("zoneinfo/");
+		else
+			p = tz;
+		w = snprintf(path, sizeof path, "%s/%s", dir, p);
+		if (*p != '\0' && *p != '/' && strstr(p, "..") == NULL &&
+		    strlen(p) < len && w > 0 && (size_t)w < sizeof path &&
+		    access(path, R_OK) == 0) {
+			snprintf(buf, len, "%s", p);
+			return;
+		}
+	}
+	now = (time_t)shieldd_now();
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(buf, len, "%Z", &tm) == 0)
+		snprintf(buf, len, "UTC");
+}
+
 /* GET /v1/status */
 static void
 misc_status(struct api_req *r)
@@ -61,9 +119,12 @@ misc_status(struct api_req *r)
 	int64_t counts[5] = { 0 };
 	size_t nu = 0, nj = 0, i;
 	cJSON *o, *t, *arr, *e;
+	char tz[128];
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "version", SHIELD_VERSION);
+	misc_timezone(tz, sizeof tz);
+	cJSON_AddStringToObject(o, "timezone", tz);
 	cJSON_AddNumberToObject(o, "uptime",
 	    (double)(shieldd_now() - r->d->started_at));
 	api_json_time(o, "started_at", r->d->started_at);
