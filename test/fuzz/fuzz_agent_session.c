@@ -37,8 +37,8 @@ enum fuzz_outcome {
 
 static struct event_base	*fuzz_base;
 static struct session_set	*fuzz_set;
-static char			 fuzz_dir[] = "/tmp/shield-fuzz-agent.XXXXXX";
-static char			 fuzz_plugin[sizeof fuzz_dir + 8];
+static char			 fuzz_dir[PATH_MAX];
+static char			 fuzz_plugin[PATH_MAX + 8];
 
 /* Remove the plugin directory at exit. */
 static void
@@ -48,13 +48,19 @@ fuzz_cleanup(void)
 	rmdir(fuzz_dir);
 }
 
-/* One event base, a plugin directory with "fs" in it, a session set. */
+/*
+ * One event base, a plugin directory with "fs" in it (under $TMPDIR, which
+ * run.sh removes even after a crash), a session set.
+ */
 static void
 fuzz_init(void)
 {
 	struct session_config cfg;
+	const char *tmp = getenv("TMPDIR");
 
 	log_init(LOG_LEVEL_ERROR, "fuzz");
+	snprintf(fuzz_dir, sizeof fuzz_dir, "%s/shield-fuzz-agent.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if ((fuzz_base = event_base_new()) == NULL ||
 	    mkdtemp(fuzz_dir) == NULL)
 		abort();

@@ -26,6 +26,9 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# What a fuzzer leaves in its TMPDIR goes with the scratch directory.
+mkdir "$work/tmp"
+export TMPDIR="$work/tmp"
 # A parser may allocate in proportion to its input, never by what the input
 # claims: one allocation over 256 MB is a finding.
 opts="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -close_fd_mask=3"
