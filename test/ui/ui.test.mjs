@@ -23,6 +23,11 @@ const PASSWORD = 'correct horse battery staple';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const XSS_NAME = '<script>alert(1)</script>';
+const DAEMON_TZ = 'Europe/Berlin';
+const BROWSER_TZ = 'America/New_York';
+// a time as the UI shows it: with the short name of its zone
+const SHOWN_TIME = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (EST|EDT)$/;
+const BERLIN_TIME = /\d{4}-\d{2}-\d{2} 04:00:00 GMT\+[12]$/;
 const XSS_NOTE = '<img src=x onerror=alert(document.domain)> keep <b>this</b>';
 
 // ---- plumbing -----------------------------------------------------------------
@@ -95,7 +100,8 @@ exit 0
   const log = fs.openSync(S.logPath, 'a');
   daemon = spawn(SHIELDD, ['--listen', `127.0.0.1:${S.port}`, '--db', path.join(tmp, 'shield.db'),
     '--plugins', pdir, '--web', path.join(SRC, 'api', 'web'), '--log-level', 'debug'], {
-    env: { ...process.env, SHIELD_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', log, log],
+    // schedules are evaluated in shieldd's zone, the browser shows another
+    env: { ...process.env, SHIELD_ADMIN_PASSWORD: PASSWORD, TZ: DAEMON_TZ }, stdio: ['ignore', log, log],
   });
   S.exit = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + 20000;
@@ -263,7 +269,9 @@ step('create a target, a store, a schedule (with live preview), a retention poli
   await when.pressSequentially('daily at 4am', { delay: 15 });
   await preview.filter({ hasText: 'Canonical form: daily at 04:00' }).waitFor();
   assert.equal(await preview.locator('.next-runs li').count(), 5);
-  assert.match(await preview.locator('.next-runs li').first().innerText(), /\d{4}-\d{2}-\d{2} 04:00:00/);
+  // the schedule's own zone: 4am is 04:00 in shieldd's zone, and it says which
+  assert.match(await preview.locator('.next-runs li time').first().innerText(), BERLIN_TIME);
+  assert.match(await preview.innerText(), new RegExp(DAEMON_TZ));
   await page.locator('form input[name="name"]').fill('nightly');
   await shot(page, '03-schedule-preview');
   await page.getByRole('button', { name: 'Create schedule' }).click();
@@ -343,7 +351,8 @@ step('run the job now: the job page\'s details follow it without a reload; follo
   const follow = page.getByRole('link', { name: 'Follow the task' });
   const href = await follow.getAttribute('href');
   await detail(page, 'Last result').locator('.badge-done').waitFor({ timeout: 60000 });
-  assert.match(await detail(page, 'Last run').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+  assert.match((await detail(page, 'Last run').locator('time').innerText()).trim(), SHOWN_TIME);
+  assert.match(await detail(page, 'Schedule').innerText(), new RegExp(`daily at 4am.*${DAEMON_TZ}`));
   assert.ok(await details.evaluate((el) => el.isConnected), 'the page was updated in place, not reloaded');
   await shot(page, '05-job-after-run');
   await page.locator(`a[href="${href}"]`).first().click();
@@ -363,7 +372,7 @@ step('dashboard: the job shows its last run, size and next run; store usage', as
   // one word for a finished task: the API, the task page and the filter say "done"
   assert.equal((await row.locator('.badge-done').innerText()).replace('✓', '').trim(), 'done');
   await row.locator('td[data-label="Size"]').filter({ hasText: /\d+(\.\d)? (B|KiB)/ }).waitFor();
-  assert.match(await row.locator('td[data-label="Next run"]').innerText(), /\d{4}-\d{2}-\d{2} /);
+  assert.match((await row.locator('td[data-label="Next run"] time').innerText()).trim(), SHOWN_TIME);
   await page.locator('table.data tbody tr').filter({ hasText: 'local disk' }).locator('td[data-label="Archives"]')
     .filter({ hasText: '1' }).waitFor();
   await shot(page, '06-dashboard');
@@ -663,7 +672,7 @@ try {
   fs.mkdirSync(SHOTS, { recursive: true });
   await startDaemon();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-  S.context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  S.context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
   S.page = await newPage(S.context);
   for (const s of steps) {
     const t = Date.now();

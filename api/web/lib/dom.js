@@ -47,14 +47,40 @@ export function parseTime(s) {
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)));
 }
 
-const pad = (n) => String(n).padStart(2, '0');
+// Formatters per zone ('' is the browser's), made once: the digits in a
+// fixed shape, the zone's short name in the reader's language.
+const zoneFormats = new Map();
 
-// API times are UTC; show them in the browser's zone.
-export function fmtTime(s) {
+function zoneFormat(tz) {
+  let f = zoneFormats.get(tz || '');
+  if (f) return f;
+  const zone = tz ? { timeZone: tz } : {};
+  try {
+    f = {
+      digits: new Intl.DateTimeFormat('en-US', {
+        ...zone, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+      }),
+      name: new Intl.DateTimeFormat(undefined, { ...zone, timeZoneName: 'short' }),
+    };
+  } catch {
+    // a zone this browser does not know: the right instant in its own zone
+    return zoneFormat('');
+  }
+  zoneFormats.set(tz || '', f);
+  return f;
+}
+
+// API times are UTC; show them in the browser's zone, or in tz (an IANA
+// name), always with the zone's name: "2026-01-31 21:00:00 CET".
+export function fmtTime(s, tz) {
   const d = typeof s === 'string' ? parseTime(s) : s;
   if (!d) return '—';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const f = zoneFormat(tz);
+  const p = {};
+  for (const x of f.digits.formatToParts(d)) p[x.type] = x.value;
+  const zone = f.name.formatToParts(d).find((x) => x.type === 'timeZoneName')?.value;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}${zone ? ` ${zone}` : ''}`;
 }
 
 export function fmtRelative(s, now = Date.now()) {

@@ -1,5 +1,26 @@
 // Page pieces shared by the views.
+import { get } from './api.js';
 import { h, clear } from './dom.js';
+
+// The zone shieldd evaluates schedules in (GET /v1/status), asked once: it
+// changes only when the daemon restarts.  '' when the daemon does not say.
+let zoneAsked = null;
+
+export function daemonZone() {
+  if (!zoneAsked) {
+    zoneAsked = get('/v1/status').then((st) => (typeof st.timezone === 'string' ? st.timezone : ''),
+      (e) => {
+        zoneAsked = null;
+        throw e;
+      });
+  }
+  return zoneAsked;
+}
+
+// " (Europe/Berlin time)" beside a schedule, or nothing.
+export function zoneNote(zone) {
+  return zone ? h('span', { class: 'zone-note' }, ` (${zone} time)`) : null;
+}
 
 export function pageHeader(title, ...actions) {
   return h('div', { class: 'page-header' },

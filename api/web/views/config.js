@@ -6,6 +6,7 @@ import {
 } from '../lib/dom.js';
 import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine, section, plural,
+  daemonZone, zoneNote,
 } from '../lib/ui.js';
 
 const KINDS = {
@@ -31,6 +32,8 @@ export async function list(ctx, kind) {
   else columns.push({ label: 'Keeps archives for', cell: (x) => h('span', null, fmtPeriod(x.expires)) });
   columns.push({ label: 'Summary', cell: (x) => h('span', null, x.summary || '') });
   const table = liveTable({ caption: k.Titles, key: (x) => x.uuid, empty: `No ${k.many} match.`, columns });
+  const zone = kind === 'schedule' ? await daemonZone() : '';
+  if (!ctx.alive) return;
   const apply = async () => {
     const q = { unused: usedSel.value };
     ctx.setQuery(`/${k.base}`, q);
@@ -47,24 +50,31 @@ export async function list(ctx, kind) {
   };
   ctx.main.append(
     pageHeader(k.Titles, linkButton(`#/${k.base}/new`, `New ${k.one}`, 'btn btn-primary')),
+    zone ? h('p', { class: 'help' }, `Schedules run in shieldd's time zone, ${zone}.`) : null,
     filterBar([filterField('Usage', usedSel)], apply),
     status, table.el);
   await apply();
 }
 
-function nextRunsList(next) {
+// Next runs in the schedule's own zone, so "daily at 4am" reads 04:00.
+function nextRunsList(next, zone) {
   return h('ol', { class: 'next-runs' }, next.map((t) =>
-    h('li', null, h('time', { datetime: `${t.replace(' ', 'T')}Z`, title: `${t} UTC` }, fmtTime(t)),
+    h('li', null, h('time', { datetime: `${t.replace(' ', 'T')}Z`, title: `${t} UTC` }, fmtTime(t, zone)),
       h('span', { class: 'rel' }, fmtRelative(t)))));
+}
+
+function nextRunsTitle(zone) {
+  return zone ? `Next runs, in shieldd's time zone (${zone}):` : 'Next runs:';
 }
 
 export async function view(ctx, kind, id) {
   const k = KINDS[kind];
-  const [item, jobs] = await Promise.all([get(k.item(id)), get('/v1/jobs', { [k.jobFilter]: id })]);
+  const [item, jobs, zone] = await Promise.all([get(k.item(id)), get('/v1/jobs', { [k.jobFilter]: id }),
+    kind === 'schedule' ? daemonZone() : '']);
   if (!ctx.alive) return;
   ctx.title(`${k.Title} ${item.name}`);
   const rows = [['Name', item.name], ['Summary', item.summary || '—']];
-  if (kind === 'schedule') rows.push(['When', h('span', { class: 'mono' }, item.when)]);
+  if (kind === 'schedule') rows.push(['When', h('span', null, h('span', { class: 'mono' }, item.when), zoneNote(zone))]);
   else rows.push(['Keeps archives for', `${fmtPeriod(item.expires)} (${item.expires} seconds)`]);
   rows.push(['UUID', h('span', { class: 'mono' }, item.uuid)]);
   const extra = [];
@@ -72,7 +82,8 @@ export async function view(ctx, kind, id) {
     const box = h('div', { class: 'preview' }, h('p', { class: 'muted' }, 'Loading…'));
     extra.push(section('Next runs', box));
     post('/v1/timespec', { when: item.when, count: 5 }).then((r) => {
-      clear(box).append(h('p', null, 'Canonical form: ', h('code', null, r.canonical)), nextRunsList(r.next || []));
+      clear(box).append(h('p', null, 'Canonical form: ', h('code', null, r.canonical)),
+        h('p', null, nextRunsTitle(zone)), nextRunsList(r.next || [], zone));
     }, (e) => {
       if (!e.handled) clear(box).append(h('p', { class: 'status-error' }, `Cannot compute the next runs: ${e.message}`));
     });
@@ -99,7 +110,7 @@ export async function view(ctx, kind, id) {
 
 // The live preview of a timespec: canonical form and next runs, asked of the
 // daemon a moment after the user stops typing.
-function timespecPreview(input) {
+function timespecPreview(input, zone) {
   const box = h('div', { class: 'preview', id: 'timespec-preview', 'aria-live': 'polite' });
   const state = h('p', { class: 'preview-state' });
   const canon = h('p', { class: 'preview-canonical' });
@@ -124,9 +135,9 @@ function timespecPreview(input) {
     try {
       const r = await post('/v1/timespec', { when, count: 5 });
       if (my !== seq) return;
-      show('Next runs (your local time):', '');
+      show(nextRunsTitle(zone), '');
       clear(canon).append('Canonical form: ', h('code', null, r.canonical));
-      clear(runs).append(nextRunsList(r.next || []));
+      clear(runs).append(nextRunsList(r.next || [], zone));
       input.removeAttribute('aria-invalid');
     } catch (e) {
       if (my !== seq || e.handled) return;
@@ -148,7 +159,7 @@ const UNITS = [[604800, 'weeks'], [86400, 'days'], [3600, 'hours']];
 
 export async function form(ctx, kind, id) {
   const k = KINDS[kind];
-  const item = id ? await get(k.item(id)) : null;
+  const [item, zone] = await Promise.all([id ? get(k.item(id)) : null, kind === 'schedule' ? daemonZone() : '']);
   if (!ctx.alive) return;
   ctx.title(item ? `Edit ${k.one} ${item.name}` : `New ${k.one}`);
   const name = h('input', { type: 'text', name: 'name', autocomplete: 'off', value: item?.name || '' });
@@ -160,8 +171,9 @@ export async function form(ctx, kind, id) {
   if (kind === 'schedule') {
     const when = h('input', { type: 'text', name: 'when', autocomplete: 'off', spellcheck: 'false', value: item?.when || '' });
     specRow = fieldRow({ label: 'When', control: when, required: true,
-      help: 'For example: daily at 4am, hourly at :15, sundays at 23:00, 2nd tuesday at 23:15, every 15 minutes from 00:05.' });
-    rows.push(specRow, timespecPreview(when));
+      help: 'For example: daily at 4am, hourly at :15, sundays at 23:00, 2nd tuesday at 23:15, every 15 minutes from 00:05.' +
+        (zone ? ` Times are in shieldd's time zone, ${zone}.` : '') });
+    rows.push(specRow, timespecPreview(when, zone));
     read = () => ({ when: when.value.trim() });
   } else {
     let n = 7;

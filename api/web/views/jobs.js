@@ -6,6 +6,7 @@ import {
 } from '../lib/dom.js';
 import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine, section, plural, short,
+  daemonZone, zoneNote,
 } from '../lib/ui.js';
 
 // The outcome of a job's last run (running while one is under way).
@@ -46,8 +47,8 @@ function refOptions(items, anyLabel) {
 export async function list(ctx) {
   ctx.title('Jobs');
   const status = statusLine();
-  const [targets, stores, schedules, policies] = await Promise.all([
-    get('/v1/targets'), get('/v1/stores'), get('/v1/schedules'), get('/v1/retention')]);
+  const [targets, stores, schedules, policies, zone] = await Promise.all([
+    get('/v1/targets'), get('/v1/stores'), get('/v1/schedules'), get('/v1/retention'), daemonZone()]);
   if (!ctx.alive) return;
   const q = ctx.query;
   const tSel = select(refOptions(targets, 'Any target'), q.get('target'));
@@ -62,7 +63,7 @@ export async function list(ctx) {
       { label: 'Name', cell: (j) => h('a', { href: `#/jobs/${j.uuid}` }, j.name || '(unnamed)') },
       { label: 'Target', cell: (j) => h('a', { href: `#/targets/${j.target_uuid}` }, j.target_name) },
       { label: 'Store', cell: (j) => h('a', { href: `#/stores/${j.store_uuid}` }, j.store_name) },
-      { label: 'Schedule', cell: (j) => h('span', { title: j.schedule }, j.schedule_name) },
+      { label: 'Schedule', cell: (j) => h('span', { title: zone ? `${j.schedule} (${zone} time)` : j.schedule }, j.schedule_name) },
       { label: 'Retention', cell: (j) => h('span', null, j.retention_name) },
       { label: 'Last run', cell: (j) => h('span', { class: 'stack' }, badge(jobState(j)), j.last_run ? timeCell(j.last_run) : null) },
       { label: 'Next run', cell: (j) => (j.paused ? h('span', { class: 'muted' }, 'paused') : timeCell(j.next_run)) },
@@ -103,8 +104,9 @@ function fill(slot, key, make) {
 }
 
 export async function view(ctx, id) {
-  let job = await get(`/v1/job/${id}`);
+  const [first, zone] = await Promise.all([get(`/v1/job/${id}`), daemonZone()]);
   if (!ctx.alive) return;
+  let job = first;
   ctx.title(`Job ${job.name}`);
   const reload = async () => {
     if (ctx.alive) {
@@ -156,7 +158,8 @@ export async function view(ctx, id) {
       ['Last result', slots.result],
       ['Target', h('a', { href: `#/targets/${job.target_uuid}` }, `${job.target_name} (${job.target_plugin})`)],
       ['Store', h('a', { href: `#/stores/${job.store_uuid}` }, `${job.store_name} (${job.store_plugin})`)],
-      ['Schedule', h('span', null, h('a', { href: `#/schedules/${job.schedule_uuid}` }, job.schedule_name), ' — ', h('code', null, job.schedule))],
+      ['Schedule', h('span', null, h('a', { href: `#/schedules/${job.schedule_uuid}` }, job.schedule_name), ' — ',
+        h('code', null, job.schedule), zoneNote(zone))],
       ['Retention', h('span', null, h('a', { href: `#/retention/${job.retention_uuid}` }, job.retention_name), ` — keeps archives for ${fmtPeriod(job.expiry)}`)],
       ['Next run', slots.next],
       ['Last run', slots.last],
