@@ -17,6 +17,8 @@
 /* List pages: the default and the largest ?limit= of each list. */
 #define API_TASKS_LIMIT		100
 #define API_TASKS_LIMIT_MAX	1000
+/* Lines of each task's log (and debug log) that a task list carries. */
+#define API_TASKS_LOG_TAIL	10
 #define API_ARCHIVES_LIMIT	1000
 #define API_ARCHIVES_LIMIT_MAX	10000
 

@@ -263,7 +263,11 @@ api_query_count(const char *v, long max)
 	return n;
 }
 
-/* A list's page: ?limit= and ?offset=. */
+/*
+ * A list's page: ?limit= and ?offset=.  A limit above max is served as max
+ * (scripts that ask for "everything" with a big number keep working, and the
+ * reply stays bounded); zero, negative or non-numeric limits are refused.
+ */
 int
 api_query_page(struct api_req *r, int def, int max, int *limit, int *offset)
 {
@@ -273,12 +277,12 @@ api_query_page(struct api_req *r, int def, int max, int *limit, int *offset)
 	*limit = def;
 	*offset = 0;
 	if ((v = api_query(r, "limit")) != NULL) {
-		if ((n = api_query_count(v, max)) < 1) {
-			api_error(r, 400, "limit must be a number from 1 to %d",
-			    max);
+		if ((n = api_query_count(v, LONG_MAX)) < 1) {
+			api_error(r, 400, "limit must be a whole number of 1 "
+			    "or more (at most %d are returned)", max);
 			return -1;
 		}
-		*limit = (int)n;
+		*limit = n > max ? max : (int)n;
 	}
 	if ((v = api_query(r, "offset")) != NULL) {
 		if ((n = api_query_count(v, INT_MAX)) < 0) {

@@ -1,8 +1,8 @@
 /*
  * /v1/tasks and /v1/task/:uuid: what the daemon is doing and has done.
  * A running task shows the bytes streamed so far; DELETE cancels.  Lists
- * carry each task's newest log line (last_log), never its logs: those are
- * read one task at a time.
+ * carry each task's newest log line (last_log) and the tail of its log;
+ * whole logs are read one task at a time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +68,32 @@ task_json(struct api_req *r, const struct cat_task *t)
 	return o;
 }
 
-/* GET /v1/tasks[?status=][&limit=][&offset=][&job=][&target=] */
+/*
+ * The seed's task lists carry "log": a list gives the tail of each task's
+ * log (and with ?debug, of its debug log), so a list stays small whatever
+ * the tasks logged; GET /v1/task/:uuid has the whole stored log.
+ */
+static int
+task_log_tails(struct api_req *r, const struct cat_task *t, cJSON *o)
+{
+	char *text = NULL;
+
+	if (catalog_task_log_tail(r->d->cat, t->uuid, 0, API_TASKS_LOG_TAIL,
+	    &text) != CAT_OK)
+		return -1;
+	cJSON_AddStringToObject(o, "log", text);
+	free(text);
+	if (!api_query_has(r, "debug"))
+		return 0;
+	if (catalog_task_log_tail(r->d->cat, t->uuid, 1, API_TASKS_LOG_TAIL,
+	    &text) != CAT_OK)
+		return -1;
+	cJSON_AddStringToObject(o, "debug", text);
+	free(text);
+	return 0;
+}
+
+/* GET /v1/tasks[?status=][&limit=][&offset=][&job=][&target=][&debug] */
 static void
 tasks_list(struct api_req *r)
 {
@@ -79,7 +104,7 @@ tasks_list(struct api_req *r)
 	const char *v;
 	size_t n = 0, i;
 	int rc, ok;
-	cJSON *arr;
+	cJSON *arr, *o;
 
 	cat_filter_init(&f);
 	if ((v = api_query(r, "status")) != NULL) {
@@ -107,8 +132,17 @@ tasks_list(struct api_req *r)
 		return;
 	}
 	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, task_json(r, &t[i]));
+	for (i = 0; i < n; i++) {
+		if ((o = task_json(r, &t[i])) == NULL ||
+		    task_log_tails(r, &t[i], o) != 0) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			cat_tasks_free(t, n);
+			api_error(r, 500, "cannot read task logs");
+			return;
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
 	cat_tasks_free(t, n);
 	api_reply(r, 200, arr);
 }

@@ -278,6 +278,13 @@ int	catalog_task_log_write(struct catalog *, const char *uuid,
  */
 int	catalog_task_log(struct catalog *, const char *uuid, int debug,
 	    int64_t after, char **text, int64_t *lines);
+/*
+ * The newest nlines lines of a task's log (with debug, of its debug log) as
+ * text, after a line "... earlier lines cut ..." when there were more.
+ * *text is the caller's.
+ */
+int	catalog_task_log_tail(struct catalog *, const char *uuid, int debug,
+	    int nlines, char **text);
 /* 1 if the job has a pending or running task, 0 if not. */
 int	catalog_job_busy(struct catalog *, const char *job_uuid);
 /*

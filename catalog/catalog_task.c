@@ -362,6 +362,55 @@ catalog_task_log(struct catalog *cat, const char *uuid, int debug,
 	return CAT_OK;
 }
 
+/*
+ * The newest lines of a task's log (or debug log) as text, at most nlines of
+ * them: what a task list shows, so a list never carries whole logs.  A first
+ * line says that earlier lines exist.
+ */
+int
+catalog_task_log_tail(struct catalog *cat, const char *uuid, int debug,
+    int nlines, char **text)
+{
+	static const char cut[] = "... earlier lines cut ...\n";
+	struct task_text b = { NULL, 0, 0 };
+	sqlite3_stmt *st;
+	int rc, first = 1;
+
+	*text = NULL;
+	if (debug)
+		st = cat_prepare(cat, SQL_TASK_LOG_TAIL_DEBUG,
+		    "SELECT seq, line FROM (SELECT seq, line FROM task_log"
+		    " WHERE task_uuid = ?1 ORDER BY seq DESC LIMIT ?2)"
+		    " ORDER BY seq");
+	else
+		st = cat_prepare(cat, SQL_TASK_LOG_TAIL,
+		    "SELECT lno, line FROM (SELECT lno, line FROM task_log"
+		    " WHERE task_uuid = ?1 AND lno IS NOT NULL"
+		    " ORDER BY lno DESC LIMIT ?2) ORDER BY lno");
+	if (st == NULL)
+		return CAT_ERR;
+	cat_bind_text(st, 1, uuid);
+	sqlite3_bind_int(st, 2, nlines);
+	task_text_add(&b, "", 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (first && sqlite3_column_int64(st, 0) > 1)
+			task_text_add(&b, cut, sizeof cut - 1);
+		first = 0;
+		task_text_add(&b, sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1));
+		task_text_add(&b, "\n", 1);
+	}
+	if (rc != SQLITE_DONE) {
+		cat_sqlerr(cat, "task log");
+		cat_done(st);
+		free(b.s);
+		return CAT_ERR;
+	}
+	cat_done(st);
+	*text = b.s;
+	return CAT_OK;
+}
+
 /* One line of an old text log. */
 struct task_old_line {
 	const char	*p;

@@ -128,12 +128,15 @@ def test_noisy_plugin_is_bounded():
                                    " WHERE task_uuid = ?", (uuid,)).fetchone()
         assert rows <= HEAD_LINES + TAIL_LINES and text <= HEAD_BYTES + TAIL_BYTES, (rows, text)
 
-        # Lists carry no logs, only the newest line.
-        body = d.request("GET", "/v1/tasks").body
+        # Lists carry only the newest line and the log's last lines.
+        body = d.request("GET", "/v1/tasks?debug").body
         tasks = json.loads(body)
-        assert len(body) < 4096, len(body)
-        assert listed and max(listed) < 4096, listed
-        assert "log" not in tasks[0] and "debug" not in tasks[0]
+        assert len(body) < 8192, len(body)
+        assert listed and max(listed) < 8192, listed
+        assert tasks[0]["log"].startswith("... earlier lines cut ...\n"), tasks[0]["log"][:200]
+        assert tasks[0]["log"].splitlines()[1:] == log[-10:], tasks[0]["log"]
+        assert tasks[0]["debug"].splitlines()[0] == "... earlier lines cut ..."
+        assert len(tasks[0]["debug"].splitlines()) == 11
         assert tasks[0]["last_log"] == log[-1], (tasks[0]["last_log"], log[-1])
     shutil.rmtree(tmp, ignore_errors=True)
 
