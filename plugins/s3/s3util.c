@@ -336,6 +336,7 @@ s3util_redact(char *text, const char *secret)
 
 	if (text == NULL || secret == NULL || (slen = strlen(secret)) == 0)
 		return;
-	while ((p = strstr(text, secret)) != NULL)
+	/* On from the end of each match: a secret of '*' matches its mask. */
+	for (p = text; (p = strstr(p, secret)) != NULL; p += slen)
 		memset(p, '*', slen);
 }

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "s3util.h"
@@ -267,6 +268,21 @@ test_s3util_redact(void **state)
 	assert_string_equal(s, "key ****** and ******!");
 }
 
+/* A secret made only of '*' ends (it used to match its own mask forever). */
+static void
+test_s3util_redact_stars(void **state)
+{
+	char s[] = "secret ******** and ********";
+
+	(void)state;
+	alarm(10);
+	s3util_redact(s, "********");
+	assert_string_equal(s, "secret ******** and ********");
+	s3util_redact(s, "**");
+	assert_string_equal(s, "secret ******** and ********");
+	alarm(0);
+}
+
 int
 main(void)
 {
@@ -282,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_s3util_xml),
 		cmocka_unit_test(test_s3util_retry),
 		cmocka_unit_test(test_s3util_redact),
+		cmocka_unit_test(test_s3util_redact_stars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
