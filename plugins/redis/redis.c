@@ -584,6 +584,30 @@ redis_select(struct resp *c, int db, const char *who)
 }
 
 /*
+ * A SCAN reply of the expected shape: a cursor and an array of keys, each a
+ * bulk string.  Anything else is refused before its fields are read.
+ */
+static int
+redis_scan_ok(const struct resp_reply *scan)
+{
+	const struct resp_reply *keys;
+	size_t i;
+
+	if (scan == NULL || scan->type != RESP_ARRAY || scan->elements != 2 ||
+	    scan->element[0]->type != RESP_BULK ||
+	    scan->element[0]->str == NULL ||
+	    scan->element[1]->type != RESP_ARRAY)
+		return 0;
+	keys = scan->element[1];
+	for (i = 0; i < keys->elements; i++) {
+		if (keys->element[i]->type != RESP_BULK ||
+		    keys->element[i]->str == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Before anything is flushed: RESTORE one key of the archive into the target
  * under a scratch name and delete it again, so a target that cannot read the
  * private server's DUMP format (an older Redis) fails here, not halfway.
@@ -604,8 +628,7 @@ redis_probe(struct resp *src, struct resp *dst, int db)
 	do {
 		resp_reply_free(scan);
 		scan = resp_call(src, "SCAN", cursor, "COUNT", "100", NULL);
-		if (scan == NULL || scan->type != RESP_ARRAY ||
-		    scan->elements != 2) {
+		if (!redis_scan_ok(scan)) {
 			plugin_error("SCAN on the private server failed");
 			goto out;
 		}
@@ -722,9 +745,7 @@ redis_copy_db(struct resp *src, struct resp *dst, int db, size_t *count,
 	do {
 		scan = resp_call(src, "SCAN", cursor, "COUNT",
 		    REDIS_SCAN_COUNT, NULL);
-		if (scan == NULL || scan->type != RESP_ARRAY ||
-		    scan->elements != 2 ||
-		    scan->element[1]->type != RESP_ARRAY) {
+		if (!redis_scan_ok(scan)) {
 			plugin_error("SCAN on the private server failed: %s",
 			    scan != NULL && scan->str != NULL ? scan->str :
 			    resp_error(src));
