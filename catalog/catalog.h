@@ -280,7 +280,7 @@ int	catalog_task_log(struct catalog *, const char *uuid, int debug,
 	    int64_t after, char **text, int64_t *lines);
 /*
  * The newest nlines lines of a task's log (with debug, of its debug log) as
- * text, after a line "... earlier lines cut ..." when there were more.
+ * text, after a line "... N lines cut ..." when there were more.
  * *text is the caller's.
  */
 int	catalog_task_log_tail(struct catalog *, const char *uuid, int debug,

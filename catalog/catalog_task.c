@@ -296,16 +296,51 @@ task_text_add(struct task_text *b, const void *p, size_t n)
 	b->s[b->len] = '\0';
 }
 
+/*
+ * Steps st (rows of line number, text) into text, each line ending in a
+ * newline and each gap after prev read as "... N lines cut ..."; finishes st.
+ */
+static int
+task_log_read(struct catalog *cat, sqlite3_stmt *st, int64_t prev,
+    char **text)
+{
+	struct task_text b = { NULL, 0, 0 };
+	int64_t cur;
+	char cut[64];
+	int rc, n;
+
+	task_text_add(&b, "", 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cur = sqlite3_column_int64(st, 0);
+		if (cur > prev + 1) {
+			n = snprintf(cut, sizeof cut, "... %lld line%s cut ...\n",
+			    (long long)(cur - prev - 1),
+			    cur - prev - 1 == 1 ? "" : "s");
+			task_text_add(&b, cut, (size_t)n);
+		}
+		task_text_add(&b, sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1));
+		task_text_add(&b, "\n", 1);
+		prev = cur;
+	}
+	if (rc != SQLITE_DONE) {
+		cat_sqlerr(cat, "task log");
+		cat_done(st);
+		free(b.s);
+		return CAT_ERR;
+	}
+	cat_done(st);
+	*text = b.s;
+	return CAT_OK;
+}
+
 /* Reads a task's log or debug log as text, marking what was cut. */
 int
 catalog_task_log(struct catalog *cat, const char *uuid, int debug,
     int64_t after, char **text, int64_t *lines)
 {
-	struct task_text b = { NULL, 0, 0 };
 	sqlite3_stmt *st;
-	int64_t prev, cur;
-	char cut[64];
-	int rc, n;
+	int rc;
 
 	*text = NULL;
 	if (lines != NULL) {
@@ -336,45 +371,19 @@ catalog_task_log(struct catalog *cat, const char *uuid, int debug,
 	cat_bind_text(st, 1, uuid);
 	if (!debug)
 		sqlite3_bind_int64(st, 2, after);
-	prev = debug || after < 0 ? 0 : after;
-	task_text_add(&b, "", 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cur = sqlite3_column_int64(st, 0);
-		if (cur > prev + 1) {
-			n = snprintf(cut, sizeof cut, "... %lld line%s cut ...\n",
-			    (long long)(cur - prev - 1),
-			    cur - prev - 1 == 1 ? "" : "s");
-			task_text_add(&b, cut, (size_t)n);
-		}
-		task_text_add(&b, sqlite3_column_text(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1));
-		task_text_add(&b, "\n", 1);
-		prev = cur;
-	}
-	if (rc != SQLITE_DONE) {
-		cat_sqlerr(cat, "task log");
-		cat_done(st);
-		free(b.s);
-		return CAT_ERR;
-	}
-	cat_done(st);
-	*text = b.s;
-	return CAT_OK;
+	return task_log_read(cat, st, debug || after < 0 ? 0 : after, text);
 }
 
 /*
  * The newest lines of a task's log (or debug log) as text, at most nlines of
- * them: what a task list shows, so a list never carries whole logs.  A first
- * line says that earlier lines exist.
+ * them: what a task list shows, so a list never carries whole logs.  The
+ * lines before them read as one "... N lines cut ..." line.
  */
 int
 catalog_task_log_tail(struct catalog *cat, const char *uuid, int debug,
     int nlines, char **text)
 {
-	static const char cut[] = "... earlier lines cut ...\n";
-	struct task_text b = { NULL, 0, 0 };
 	sqlite3_stmt *st;
-	int rc, first = 1;
 
 	*text = NULL;
 	if (debug)
@@ -391,24 +400,7 @@ catalog_task_log_tail(struct catalog *cat, const char *uuid, int debug,
 		return CAT_ERR;
 	cat_bind_text(st, 1, uuid);
 	sqlite3_bind_int(st, 2, nlines);
-	task_text_add(&b, "", 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (first && sqlite3_column_int64(st, 0) > 1)
-			task_text_add(&b, cut, sizeof cut - 1);
-		first = 0;
-		task_text_add(&b, sqlite3_column_text(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1));
-		task_text_add(&b, "\n", 1);
-	}
-	if (rc != SQLITE_DONE) {
-		cat_sqlerr(cat, "task log");
-		cat_done(st);
-		free(b.s);
-		return CAT_ERR;
-	}
-	cat_done(st);
-	*text = b.s;
-	return CAT_OK;
+	return task_log_read(cat, st, 0, text);
 }
 
 /* One line of an old text log. */

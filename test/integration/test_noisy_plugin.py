@@ -133,9 +133,9 @@ def test_noisy_plugin_is_bounded():
         tasks = json.loads(body)
         assert len(body) < 8192, len(body)
         assert listed and max(listed) < 8192, listed
-        assert tasks[0]["log"].startswith("... earlier lines cut ...\n"), tasks[0]["log"][:200]
+        assert tasks[0]["log"].splitlines()[0].endswith(" lines cut ..."), tasks[0]["log"][:200]
         assert tasks[0]["log"].splitlines()[1:] == log[-10:], tasks[0]["log"]
-        assert tasks[0]["debug"].splitlines()[0] == "... earlier lines cut ..."
+        assert tasks[0]["debug"].splitlines()[0].endswith(" lines cut ...")
         assert len(tasks[0]["debug"].splitlines()) == 11
         assert tasks[0]["last_log"] == log[-1], (tasks[0]["last_log"], log[-1])
     shutil.rmtree(tmp, ignore_errors=True)
