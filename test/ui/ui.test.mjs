@@ -491,6 +491,43 @@ step('cancel: a slow backup shows live progress and ends canceled from the UI', 
   await shot(page, '11-tasks-canceled-filter');
 });
 
+step('a failed task\'s last log line is on the dashboard and in the tasks list', async () => {
+  const { page } = S;
+  const dir = path.join(tmp, 'vanishing');
+  fs.mkdirSync(dir);
+  const target = (await apiCall('POST', '/v1/targets', {
+    name: 'vanishing', summary: '', plugin: 'fs', endpoint: { base_dir: dir },
+  })).uuid;
+  fs.rmSync(dir, { recursive: true });
+  const job = (await apiCall('POST', '/v1/jobs', {
+    name: 'broken job', target, store: S.store, schedule: S.schedule, retention: S.retention, paused: true,
+  })).uuid;
+  const task = (await apiCall('POST', `/v1/job/${job}/run`, {})).task_uuid;
+  let t;
+  for (const deadline = Date.now() + 30000; Date.now() < deadline; await sleep(100)) {
+    t = await apiCall('GET', `/v1/task/${task}`);
+    if (t.status === 'failed') break;
+  }
+  assert.equal(t.status, 'failed');
+  const listed = (await apiCall('GET', `/v1/tasks?job=${job}`)).find((x) => x.uuid === task);
+  assert.ok(listed && typeof listed.last_log === 'string' && listed.last_log !== '', 'the API has last_log');
+  // shown without the timestamp the log line starts with
+  const line = listed.last_log.replace(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} /, '');
+  await nav(page, 'Dashboard');
+  const row = page.locator('table.data tbody tr').filter({ hasText: 'broken job' });
+  await row.locator('.badge-failed').waitFor();
+  await row.locator('.last-log').filter({ hasText: line }).waitFor();
+  await shot(page, '16-dashboard-failed');
+  await nav(page, 'Tasks');
+  const trow = page.locator('table.data tbody tr').filter({ hasText: task.slice(0, 8) });
+  await trow.locator('.badge-failed').waitFor();
+  await trow.locator('.last-log').filter({ hasText: line }).waitFor();
+  // a task that did not fail shows no such line
+  assert.equal(await page.locator('table.data tbody tr').filter({ hasText: S.backupTask.slice(0, 8) })
+    .locator('.last-log').count(), 0);
+  await shot(page, '16-tasks-failed');
+});
+
 step('edit: a target and a job change through their forms; deleting a schedule in use is refused in words', async () => {
   const { page } = S;
   await page.goto(`${S.url}/#/targets/${S.target}`);

@@ -6,7 +6,7 @@ import {
 } from '../lib/dom.js';
 import { pageHeader, section, statusLine, plural, short, linkButton } from '../lib/ui.js';
 import { jobState, runButton } from './jobs.js';
-import { isFinal, taskSubject, cancelButton } from './tasks.js';
+import { isFinal, taskSubject, cancelButton, lastLogLine } from './tasks.js';
 
 const ORDER = { failed: 0, canceled: 1, running: 2, pending: 3, never: 4, done: 5, paused: 6 };
 
@@ -34,7 +34,13 @@ export async function render(ctx) {
     rowClass: (j) => (jobState(j) === 'failed' ? 'row-failed' : ''),
     columns: [
       { label: 'Job', cell: (j) => h('a', { href: `#/jobs/${j.uuid}` }, j.name || '(unnamed)') },
-      { label: 'Last result', cell: (j) => badge(jobState(j)) },
+      {
+        label: 'Last result',
+        cell: (j) => {
+          const why = jobState(j) === 'failed' && j._last ? lastLogLine(j._last) : null;
+          return why ? h('span', { class: 'stack' }, badge(jobState(j)), why) : badge(jobState(j));
+        },
+      },
       {
         label: 'Last run', cell: (j) => timeCell(j.last_run),
         update: (el, j) => updateTimeCell(el, j.last_run),

@@ -8,6 +8,7 @@ import {
   pageHeader, linkButton, actionButton, detailsList, filterBar, filterField, statusLine, section, plural, short,
   daemonZone, zoneNote,
 } from '../lib/ui.js';
+import { statusCell } from './tasks.js';
 
 // The outcome of a job's last run (running while one is under way).
 export function jobState(j) {
@@ -120,7 +121,7 @@ export async function view(ctx, id) {
     caption: 'Recent tasks', key: (t) => t.uuid, empty: 'This job has not run yet.',
     columns: [
       { label: 'Task', cell: (t) => h('a', { href: `#/tasks/${t.uuid}` }, `${t.type} ${short(t.uuid)}`) },
-      { label: 'Status', cell: (t) => badge(t.status) },
+      { label: 'Status', cell: (t) => statusCell(t) },
       { label: 'Started', cell: (t) => timeCell(t.started_at || t.requested_at) },
       { label: 'Took', cell: (t) => h('span', { class: 'num' }, t.started_at ? fmtDuration(between(t.started_at, t.stopped_at)) : '—') },
       { label: 'Size', cell: (t) => h('span', { class: 'num' }, fmtBytes(t.bytes)) },

@@ -20,6 +20,20 @@ export async function nameMaps() {
   return m;
 }
 
+// A failed task's newest log line (last_log, which says why), under its
+// badge; nothing for other tasks.  The line's own timestamp is left out.
+export function lastLogLine(t) {
+  if (t.status !== 'failed' || typeof t.last_log !== 'string' || t.last_log === '') return null;
+  const line = t.last_log.replace(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} /, '');
+  return h('span', { class: 'last-log', title: t.last_log }, line);
+}
+
+// A task's status: its badge and, when it failed, why.
+export function statusCell(t) {
+  const why = lastLogLine(t);
+  return why ? h('span', { class: 'stack' }, badge(t.status), why) : badge(t.status);
+}
+
 export function taskSubject(t, names) {
   const job = t.job_uuid && names.get(t.job_uuid);
   const target = t.target_uuid && names.get(t.target_uuid);
@@ -62,7 +76,7 @@ export async function list(ctx) {
     caption: 'Tasks', key: (t) => t.uuid, empty: 'No tasks match.',
     columns: [
       { label: 'Task', cell: (t) => h('a', { href: `#/tasks/${t.uuid}` }, `${t.type} ${short(t.uuid)}`) },
-      { label: 'Status', cell: (t) => badge(t.status) },
+      { label: 'Status', cell: (t) => statusCell(t) },
       { label: 'For', cell: (t) => h('span', null, taskSubject(t, names)) },
       { label: 'Requested', cell: (t) => timeCell(t.requested_at), update: (el, t) => updateTimeCell(el, t.requested_at) },
       {
