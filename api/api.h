@@ -47,6 +47,7 @@ struct api_req {
 	 * request and left it to us to free (the reply does).
 	 */
 	int			 orphaned;
+	int			 head;		/* HEAD, routed as GET */
 };
 
 enum api_route_flags {

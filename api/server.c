@@ -19,7 +19,9 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "conn.h"
 #include "daemon.h"
+#include "guard.h"
 #include "log.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -35,20 +37,13 @@
 #define API_CACHE_SLOTS	4
 
 /*
- * A reply body shared by the cache and every reply still being sent: each
- * reply references it (no copy) and drops its reference when libevent is
- * done with it; the last one frees it.
+ * A cached reply is a body shared by the cache and every reply still being
+ * sent: each reply references it (no copy); the last reference frees it.
  */
-struct api_blob {
-	int		 refs;
-	size_t		 len;
-	char		 data[];
-};
-
 struct api_cache {
 	char		*key;		/* the request URI */
 	int64_t		 generation;	/* catalog_generation() when built */
-	struct api_blob	*blob;
+	struct conn_blob *blob;
 	uint64_t	 used;		/* for replacing the least used */
 };
 
@@ -56,6 +51,7 @@ struct api {
 	struct shieldd			*d;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*sock;
+	struct conn_set			*conns;	/* open connections, replies */
 	struct api_cache		 cache[API_CACHE_SLOTS];
 	uint64_t			 cache_clock;
 	struct auth			*auth;	/* login workers, rate limit */
@@ -101,12 +97,22 @@ api_headers(struct api_req *r, const char *ctype)
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 }
 
-/* Send a body with a status code and free r. */
-void
-api_reply_text(struct api_req *r, int code, const char *ctype,
-    const char *body, size_t len)
+/* The reason phrases libevent 2.1 does not know. */
+static const char *
+api_reason(int code)
 {
-	struct evbuffer *buf;
+	return code == 421 ? "Misdirected Request" : NULL;
+}
+
+/* Send a body (a reference to b, dropped) with a status code; free r. */
+static void
+api_send(struct api_req *r, int code, const char *ctype,
+    struct conn_blob *b)
+{
+	static const char busy_text[] = "{\"error\":\"too many large "
+	    "replies are waiting for slow clients; try again later\"}";
+	struct evkeyvalq *h;
+	struct conn_blob *busy;
 
 	if (r->gone) {
 		/* Detached by evhttp when its connection closed: ours. */
@@ -114,15 +120,31 @@ api_reply_text(struct api_req *r, int code, const char *ctype,
 			evhttp_request_free(r->req);
 	} else {
 		/* The request context dies now; the connection may live on. */
-		evhttp_connection_set_closecb(
-		    evhttp_request_get_connection(r->req), NULL, NULL);
-		buf = evbuffer_new();
-		evbuffer_add(buf, body, len);
+		conn_unwatch(r->api->conns, r->req);
 		api_headers(r, ctype);
-		evhttp_send_reply(r->req, code, NULL, buf);
-		evbuffer_free(buf);
+		if (conn_send(r->api->conns, r->req, code, api_reason(code), b,
+		    r->head) != 0) {
+			h = evhttp_request_get_output_headers(r->req);
+			evhttp_remove_header(h, "Content-Type");
+			evhttp_add_header(h, "Content-Type",
+			    "application/json");
+			evhttp_add_header(h, "Retry-After", "5");
+			busy = conn_blob_copy(busy_text, sizeof busy_text - 1);
+			conn_send(r->api->conns, r->req, 503, NULL, busy,
+			    r->head);
+			conn_blob_unref(busy);
+		}
 	}
+	conn_blob_unref(b);
 	api_req_free(r);
+}
+
+/* Send a body with a status code and free r. */
+void
+api_reply_text(struct api_req *r, int code, const char *ctype,
+    const char *body, size_t len)
+{
+	api_send(r, code, ctype, r->gone ? NULL : conn_blob_copy(body, len));
 }
 
 /* Send a JSON document (consumed) and free r. */
@@ -138,8 +160,8 @@ api_reply(struct api_req *r, int code, cJSON *json)
 		return;
 	}
 	text = api_utf8_repair(text);
-	api_reply_text(r, code, "application/json", text, strlen(text));
-	free(text);
+	api_send(r, code, "application/json", conn_blob_new(text,
+	    strlen(text)));
 }
 
 /* {"ok": what} with 200. */
@@ -548,15 +570,18 @@ static int
 api_parse_query(const char *query, struct evkeyvalq *q)
 {
 	char *copy = xstrdup(query), *part, *save, *eq, *k, *v;
+	size_t klen = 0, vlen = 0;
 	int rc = 0;
 
 	for (part = strtok_r(copy, "&", &save); part != NULL && rc == 0;
 	    part = strtok_r(NULL, "&", &save)) {
 		if ((eq = strchr(part, '=')) != NULL)
 			*eq = '\0';
-		k = evhttp_uridecode(part, 1, NULL);
-		v = evhttp_uridecode(eq != NULL ? eq + 1 : "", 1, NULL);
+		k = evhttp_uridecode(part, 1, &klen);
+		v = evhttp_uridecode(eq != NULL ? eq + 1 : "", 1, &vlen);
+		/* A %00 would cut the value short: refused instead. */
 		if (k == NULL || v == NULL || *k == '\0' ||
+		    strlen(k) != klen || strlen(v) != vlen ||
 		    evhttp_add_header(q, k, v) != 0)
 			rc = -1;
 		free(k);
@@ -568,13 +593,12 @@ api_parse_query(const char *query, struct evkeyvalq *q)
 
 /* Note a client that went away before its reply. */
 static void
-api_conn_close_cb(struct evhttp_connection *conn, void *arg)
+api_req_gone_cb(void *arg, int orphaned)
 {
 	struct api_req *r = arg;
 
-	(void)conn;
 	r->gone = 1;
-	r->orphaned = 1;
+	r->orphaned = orphaned;
 }
 
 /* The one evhttp callback: route, authenticate, dispatch. */
@@ -586,6 +610,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	const struct api_route *rt;
 	struct api_req *r;
 	const char *p, *q;
+	size_t len = 0;
 	int known;
 
 	r = xcalloc(1, sizeof *r);
@@ -593,15 +618,22 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	r->d = api->d;
 	r->req = req;
 	r->method = evhttp_request_get_command(req);
+	/* HEAD is GET without the body, wherever GET is served. */
+	if (r->method == EVHTTP_REQ_HEAD) {
+		r->head = 1;
+		r->method = EVHTTP_REQ_GET;
+	}
 	TAILQ_INIT(&r->query);
 	p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	r->path = evhttp_uridecode(p != NULL && *p != '\0' ? p : "/", 0, NULL);
-	if (r->path == NULL || strchr(r->path, '\0') != r->path +
-	    strlen(r->path)) {
+	r->path = evhttp_uridecode(p != NULL && *p != '\0' ? p : "/", 0, &len);
+	/* A %00 inside ends the string early: "/v1/jobs%00x" is not a path. */
+	if (r->path == NULL || strlen(r->path) != len) {
 		r->path = r->path ? r->path : xstrdup("/");
 		api_error(r, 400, "malformed path");
 		return;
 	}
+	if (guard_request(r) != 0)
+		return;
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (q != NULL && api_parse_query(q, &r->query) != 0) {
 		api_error(r, 400, "malformed query string");
@@ -625,6 +657,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		    "an API token");
 		return;
 	}
+	if (guard_route(r, rt) != 0)
+		return;
 	if (strstr(rt->pattern, ":uuid") != NULL) {
 		if (!id_valid(r->params[0])) {
 			api_error(r, 404, "not a valid uuid: %.64s",
@@ -635,8 +669,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	if (api_read_body(r, rt) != 0)
 		return;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    api_conn_close_cb, r);
+	conn_watch(api->conns, req, api_req_gone_cb, r);
 	rt->fn(r);
 }
 
@@ -678,9 +711,12 @@ api_new(struct shieldd *d, const char *listen, char **errp)
 	api = xcalloc(1, sizeof *api);
 	api->d = d;
 	api->http = evhttp_new(d->base);
+	api->conns = conn_set_new(d->base, api->http, d->cfg.max_connections);
 	evhttp_set_max_body_size(api->http, API_TRANSPORT_MAX);
 	evhttp_set_max_headers_size(api->http, 64 * 1024);
-	evhttp_set_timeout(api->http, 60);
+	/* Read and write timeouts: idle clients and stalled readers go. */
+	evhttp_set_timeout(api->http, d->cfg.http_timeout > 0 ?
+	    d->cfg.http_timeout : 60);
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
@@ -699,49 +735,17 @@ api_new(struct shieldd *d, const char *listen, char **errp)
 		api_free(api);
 		return NULL;
 	}
+	conn_set_listen(api->conns, api->sock);
 	free(host);
 	return api;
 }
 
-/* Drop a reference to a blob. */
-static void
-api_blob_unref(struct api_blob *b)
-{
-	if (b != NULL && --b->refs == 0)
-		free(b);
-}
-
-/* libevent is done sending a referenced blob. */
-static void
-api_blob_sent_cb(const void *data, size_t len, void *arg)
-{
-	(void)data;
-	(void)len;
-	api_blob_unref(arg);
-}
-
 /* Reply 200 with a shared JSON blob, without copying it, and free r. */
 static void
-api_reply_blob(struct api_req *r, struct api_blob *b)
+api_reply_blob(struct api_req *r, struct conn_blob *b)
 {
-	struct evbuffer *buf;
-
-	if (r->gone) {
-		if (r->orphaned)
-			evhttp_request_free(r->req);
-	} else {
-		evhttp_connection_set_closecb(
-		    evhttp_request_get_connection(r->req), NULL, NULL);
-		buf = evbuffer_new();
-		b->refs++;
-		if (evbuffer_add_reference(buf, b->data, b->len,
-		    api_blob_sent_cb, b) != 0)
-			b->refs--;
-		api_headers(r, "application/json");
-		evhttp_send_reply(r->req, 200, NULL, buf);
-		evbuffer_free(buf);
-	}
-	api_req_free(r);
+	conn_blob_ref(b);
+	api_send(r, 200, "application/json", b);
 }
 
 /* Answer from the cache if this URI's reply is still current. */
@@ -786,14 +790,10 @@ api_reply_cached(struct api_req *r, cJSON *json)
 			c = &api->cache[i];
 	}
 	free(c->key);
-	api_blob_unref(c->blob);
+	conn_blob_unref(c->blob);
 	c->key = xstrdup(evhttp_request_get_uri(r->req));
 	c->generation = catalog_generation(r->d->cat);
-	c->blob = xmalloc(sizeof *c->blob + strlen(text) + 1);
-	c->blob->refs = 1;
-	c->blob->len = strlen(text);
-	memcpy(c->blob->data, text, c->blob->len + 1);
-	free(text);
+	c->blob = conn_blob_new(text, strlen(text));
 	c->used = ++api->cache_clock;
 	api_reply_blob(r, c->blob);
 }
@@ -810,6 +810,7 @@ void
 api_close(struct api *api)
 {
 	if (api != NULL && api->sock != NULL) {
+		conn_set_unlisten(api->conns);
 		evhttp_del_accept_socket(api->http, api->sock);
 		api->sock = NULL;
 	}
@@ -824,11 +825,13 @@ api_free(struct api *api)
 	if (api == NULL)
 		return;
 	auth_free(api->auth);	/* answers its requests: before evhttp_free */
+	conn_set_unlisten(api->conns);
 	if (api->http != NULL)
-		evhttp_free(api->http);
+		evhttp_free(api->http);	/* closes every connection */
+	conn_set_free(api->conns);
 	for (i = 0; i < API_CACHE_SLOTS; i++) {
 		free(api->cache[i].key);
-		api_blob_unref(api->cache[i].blob);
+		conn_blob_unref(api->cache[i].blob);
 	}
 	free(api);
 }

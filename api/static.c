@@ -1,8 +1,8 @@
 /*
  * The web UI's static files, served from the web directory: GET and HEAD
- * only, no directory listings, no path outside the directory, a content type
- * by extension, and a strict Content-Security-Policy so the pages can run
- * only their own scripts.
+ * only, no directory listings, no path outside the directory (not through
+ * a symlink either), a content type by extension, and a strict
+ * Content-Security-Policy so the pages can run only their own scripts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,9 +59,48 @@ static_path_ok(const char *p)
 	return 1;
 }
 
+/*
+ * Open rel (a checked URL path) under webdir, one component at a time with
+ * O_NOFOLLOW, so no symlink inside the web directory (to a file or to a
+ * directory like /etc) leads out of it.  The web directory itself may be
+ * a symlink.  -1 when refused or absent.
+ */
+static int
+static_open(const char *webdir, const char *rel)
+{
+	char *copy, *part, *next;
+	int dfd, fd = -1, sub;
+
+	if ((dfd = open(webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	copy = xstrdup(rel);
+	part = copy + strspn(copy, "/");
+	while (dfd != -1) {
+		if ((next = strchr(part, '/')) != NULL) {
+			*next++ = '\0';
+			next += strspn(next, "/");
+		}
+		if (next == NULL || *next == '\0') {
+			/* O_NONBLOCK: a FIFO there must not hang the loop. */
+			fd = openat(dfd, part, O_RDONLY | O_CLOEXEC |
+			    O_NOFOLLOW | O_NONBLOCK);
+			break;
+		}
+		sub = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		close(dfd);
+		dfd = sub;
+		part = next;
+	}
+	if (dfd != -1)
+		close(dfd);
+	free(copy);
+	return fd;
+}
+
 void	static_serve(struct api_req *, const char *);
 
-/* Serve one file of the web UI, or a JSON 404. */
+/* Serve one file of the web UI (HEAD: its headers), or a JSON 404. */
 void
 static_serve(struct api_req *r, const char *webdir)
 {
@@ -69,7 +108,7 @@ static_serve(struct api_req *r, const char *webdir)
 	struct evbuffer *buf;
 	const char *rel = r->path;
 	struct stat st;
-	char *file;
+	char len[24];
 	int fd;
 
 	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
@@ -82,19 +121,17 @@ static_serve(struct api_req *r, const char *webdir)
 	}
 	if (strcmp(rel, "/") == 0)
 		rel = "/index.html";
-	xasprintf(&file, "%s%s", webdir, rel);
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = static_open(webdir, rel);
 	if (fd == -1 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > STATIC_MAX) {
 		if (fd != -1)
 			close(fd);
-		free(file);
 		api_error(r, 404, "no such page: %s", r->path);
 		return;
 	}
 	h = evhttp_request_get_output_headers(r->req);
-	evhttp_add_header(h, "Content-Type", static_type(file));
-	evhttp_add_header(h, "Cache-Control", strstr(file, ".html") ?
+	evhttp_add_header(h, "Content-Type", static_type(rel));
+	evhttp_add_header(h, "Cache-Control", strstr(rel, ".html") ?
 	    "no-cache" : "public, max-age=300");
 	evhttp_add_header(h, "Content-Security-Policy", "default-src 'self'; "
 	    "script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,15 +139,20 @@ static_serve(struct api_req *r, const char *webdir)
 	    "form-action 'self'");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	free(file);
 	buf = evbuffer_new();
-	if (st.st_size > 0 && evbuffer_add_file(buf, fd, 0, st.st_size) != 0) {
+	if (r->head) {
+		/* The headers of the GET reply, its length included. */
+		close(fd);
+		snprintf(len, sizeof len, "%lld", (long long)st.st_size);
+		evhttp_add_header(h, "Content-Length", len);
+	} else if (st.st_size > 0 && evbuffer_add_file(buf, fd, 0,
+	    st.st_size) != 0) {
 		close(fd);
 		evbuffer_free(buf);
 		api_error(r, 500, "cannot read a web file");
 		return;
 	}
-	if (st.st_size == 0)
+	if (!r->head && st.st_size == 0)
 		close(fd);
 	evhttp_send_reply(r->req, 200, "OK", buf);
 	evbuffer_free(buf);

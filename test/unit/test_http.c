@@ -2,8 +2,10 @@
  * The HTTP layer in-process: a real shieldd (catalog in a temp dir, the
  * build's plugins) is started inside the test on 127.0.0.1, and libevent's
  * HTTP client on the same event loop sends it requests.  Covers the router
- * (404, 405, uuids), the JSON mapping of bodies (types, missing fields, NUL,
- * limits) and authentication (login, bearer tokens, cookies, logout).
+ * (404, 405, uuids, %00 in paths, HEAD), the JSON mapping of bodies (types,
+ * missing fields, NUL, limits), authentication (login, bearer tokens,
+ * cookies, logout) and the request guard (Host names, the origin and
+ * content type of cookie changes).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,9 +27,14 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
+#include "guard.h"
 #include "log.h"
 
 #define PASSWORD "unit test password"
+
+/* The Origin of pages served by the test daemon (Host: 127.0.0.1). */
+static const char *const own_origin[] = { "Origin", "http://127.0.0.1",
+    NULL };
 
 struct fixture {
 	char			 dir[64];
@@ -41,6 +48,7 @@ struct reply {
 	int	 status;
 	char	*body;
 	char	*cookie;
+	char	*length;	/* Content-Length */
 };
 
 /* A free loopback port (closed again; another process could take it). */
@@ -83,31 +91,45 @@ reply_cb(struct evhttp_request *req, void *arg)
 	    "Set-Cookie");
 	if (c != NULL)
 		rep->cookie = strdup(c);
+	c = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Length");
+	if (c != NULL)
+		rep->length = strdup(c);
 }
 
-/* Send one request through the daemon's own loop; fills rep. */
+/*
+ * Send one request through the daemon's own loop; fills rep.  extra: more
+ * headers, name and value pairs, NULL-terminated (or NULL).
+ */
 static void
-do_request(struct fixture *f, enum evhttp_cmd_type method, const char *path,
-    const char *body, const char *auth, const char *cookie,
-    struct reply *rep)
+do_request_with(struct fixture *f, enum evhttp_cmd_type method,
+    const char *path, const char *body, const char *auth, const char *cookie,
+    const char *const *extra, struct reply *rep)
 {
 	struct evhttp_connection *conn;
 	struct evhttp_request *req;
+	const char *const *x;
 	struct evkeyvalq *h;
 	char hdr[256];
+	int host = 0;
 
 	memset(rep, 0, sizeof *rep);
 	conn = evhttp_connection_base_new(f->d.base, NULL, "127.0.0.1",
 	    (uint16_t)f->port);
 	req = evhttp_request_new(reply_cb, rep);
 	h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", "127.0.0.1");
+	for (x = extra; x != NULL && x[0] != NULL; x += 2)
+		host |= strcmp(x[0], "Host") == 0;
+	if (!host)
+		evhttp_add_header(h, "Host", "127.0.0.1");
 	if (auth != NULL) {
 		snprintf(hdr, sizeof hdr, "Bearer %s", auth);
 		evhttp_add_header(h, "Authorization", hdr);
 	}
 	if (cookie != NULL)
 		evhttp_add_header(h, "Cookie", cookie);
+	for (; extra != NULL && extra[0] != NULL; extra += 2)
+		evhttp_add_header(h, extra[0], extra[1]);
 	if (body != NULL)
 		evbuffer_add(evhttp_request_get_output_buffer(req), body,
 		    strlen(body));
@@ -117,12 +139,21 @@ do_request(struct fixture *f, enum evhttp_cmd_type method, const char *path,
 	evhttp_connection_free(conn);
 }
 
+static void
+do_request(struct fixture *f, enum evhttp_cmd_type method, const char *path,
+    const char *body, const char *auth, const char *cookie,
+    struct reply *rep)
+{
+	do_request_with(f, method, path, body, auth, cookie, NULL, rep);
+}
+
 /* Free a reply's strings. */
 static void
 reply_clear(struct reply *rep)
 {
 	free(rep->body);
 	free(rep->cookie);
+	free(rep->length);
 	memset(rep, 0, sizeof *rep);
 }
 
@@ -355,13 +386,255 @@ test_http_auth_cookie(void **state)
 	assert_int_equal(me.status, 200);
 	assert_non_null(strstr(me.body, "\"username\":\"admin\""));
 	reply_clear(&me);
-	do_request(f, EVHTTP_REQ_POST, "/v1/auth/logout", NULL, NULL, cookie,
-	    &rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/auth/logout", NULL, NULL,
+	    cookie, own_origin, &rep);
 	assert_int_equal(rep.status, 200);
 	reply_clear(&rep);
 	do_request(f, EVHTTP_REQ_GET, "/v1/auth/me", NULL, NULL, cookie, &me);
 	assert_int_equal(me.status, 401);
 	reply_clear(&me);
+}
+
+/* A %00 in the path or query is refused, not cut short. */
+static void
+test_http_nul_in_path(void **state)
+{
+	struct fixture *f = *state;
+	struct reply rep;
+
+	do_request(f, EVHTTP_REQ_GET, "/v1/jobs%00zzz", NULL, f->token, NULL,
+	    &rep);
+	assert_error(&rep, 400, "malformed path");
+	reply_clear(&rep);
+	do_request(f, EVHTTP_REQ_GET, "/v1/ping%00", NULL, NULL, NULL, &rep);
+	assert_error(&rep, 400, "malformed path");
+	reply_clear(&rep);
+	do_request(f, EVHTTP_REQ_GET, "/v1/tasks?status=done%00x", NULL,
+	    f->token, NULL, &rep);
+	assert_error(&rep, 400, "malformed query");
+	reply_clear(&rep);
+	do_request(f, EVHTTP_REQ_GET, "/v1/jobs", NULL, f->token, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+}
+
+/* HEAD is served wherever GET is: the same status and length, no body. */
+static void
+test_http_head(void **state)
+{
+	struct fixture *f = *state;
+	struct reply get, head;
+	char n[32];
+
+	do_request(f, EVHTTP_REQ_HEAD, "/v1/ping", NULL, NULL, NULL, &head);
+	assert_int_equal(head.status, 200);
+	assert_string_equal(head.body, "");
+	assert_non_null(head.length);
+	assert_string_equal(head.length, "13");
+	reply_clear(&head);
+	do_request(f, EVHTTP_REQ_GET, "/v1/schedules", NULL, f->token, NULL,
+	    &get);
+	do_request(f, EVHTTP_REQ_HEAD, "/v1/schedules", NULL, f->token, NULL,
+	    &head);
+	assert_int_equal(get.status, 200);
+	assert_int_equal(head.status, 200);
+	snprintf(n, sizeof n, "%zu", strlen(get.body));
+	assert_non_null(head.length);
+	assert_string_equal(head.length, n);
+	assert_string_equal(head.body, "");
+	reply_clear(&get);
+	reply_clear(&head);
+	do_request(f, EVHTTP_REQ_HEAD, "/v1/schedules", NULL, NULL, NULL,
+	    &head);
+	assert_int_equal(head.status, 401);
+	assert_string_equal(head.body, "");
+	reply_clear(&head);
+	do_request(f, EVHTTP_REQ_HEAD, "/v1/auth/login", NULL, NULL, NULL,
+	    &head);
+	assert_int_equal(head.status, 405);
+	reply_clear(&head);
+}
+
+/* The Host header must name this daemon (DNS rebinding). */
+static void
+test_http_host_header(void **state)
+{
+	static const char *const evil[] = { "Host", "evil.example", NULL };
+	static const char *const evil_port[] = { "Host", "evil.example:8080",
+	    NULL };
+	static const char *const local[] = { "Host", "localhost:1234", NULL };
+	static const char *const v6[] = { "Host", "[::1]:80", NULL };
+	static const char *const v4[] = { "Host", "10.1.2.3", NULL };
+	static const char *const two[] = { "Host", "127.0.0.1", "Host",
+	    "evil.example", NULL };
+	struct fixture *f = *state;
+	struct reply rep;
+
+	do_request_with(f, EVHTTP_REQ_GET, "/v1/ping", NULL, NULL, NULL, evil,
+	    &rep);
+	assert_error(&rep, 421, "host name 'evil.example'");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_GET, "/", NULL, NULL, NULL, evil_port,
+	    &rep);
+	assert_error(&rep, 421, "--hostnames");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_GET, "/v1/ping", NULL, NULL, NULL, local,
+	    &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_GET, "/v1/ping", NULL, NULL, NULL, v6,
+	    &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_GET, "/v1/ping", NULL, NULL, NULL, v4,
+	    &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_GET, "/v1/ping", NULL, NULL, NULL, two,
+	    &rep);
+	assert_error(&rep, 400, "more than one Host");
+	reply_clear(&rep);
+}
+
+/* The pure checks behind the Host, Origin and Content-Type rules. */
+static void
+test_http_guard_values(void **state)
+{
+	const char *names = "backup.example.com, Other ,x";
+
+	(void)state;
+	assert_true(guard_host_ok("127.0.0.1", NULL));
+	assert_true(guard_host_ok("127.0.0.1:8080", NULL));
+	assert_true(guard_host_ok("[::1]", NULL));
+	assert_true(guard_host_ok("[2001:db8::5]:443", NULL));
+	assert_true(guard_host_ok("LocalHost:80", NULL));
+	assert_true(guard_host_ok("BACKUP.example.com:8443", names));
+	assert_true(guard_host_ok("other", names));
+	assert_true(guard_host_ok("x", names));
+	assert_false(guard_host_ok("backup.example.com", NULL));
+	assert_false(guard_host_ok("backup.example.com.evil.org", names));
+	assert_false(guard_host_ok("example.com", names));
+	assert_false(guard_host_ok("", names));
+	assert_false(guard_host_ok("localhost:", NULL));
+	assert_false(guard_host_ok("localhost:99999", NULL));
+	assert_false(guard_host_ok("localhost:80x", NULL));
+	assert_false(guard_host_ok("[::1", NULL));
+	assert_false(guard_host_ok("[::1]x", NULL));
+	assert_false(guard_host_ok("[not-v6]", NULL));
+	assert_false(guard_host_ok("1.2.3.4.5", NULL));
+	assert_false(guard_host_ok("localhost.", NULL));
+	assert_true(guard_origin_ok("http://127.0.0.1:8080", "127.0.0.1:8080"));
+	assert_true(guard_origin_ok("https://h:1/x?y", "H:1"));
+	assert_true(guard_origin_ok("http://h:1#f", "h:1"));
+	assert_false(guard_origin_ok("http://127.0.0.1:8081",
+	    "127.0.0.1:8080"));
+	assert_false(guard_origin_ok("http://127.0.0.1:8080.evil.org",
+	    "127.0.0.1:8080"));
+	assert_false(guard_origin_ok("http://u@h:1", "h:1"));
+	assert_false(guard_origin_ok("null", "h:1"));
+	assert_false(guard_origin_ok("ftp://h:1", "h:1"));
+	assert_false(guard_origin_ok("http://h:1", NULL));
+	assert_true(guard_json_type("application/json"));
+	assert_true(guard_json_type(" Application/JSON ; charset=utf-8"));
+	assert_false(guard_json_type("text/plain"));
+	assert_false(guard_json_type("application/jsonx"));
+	assert_false(guard_json_type("application/json-patch+json"));
+	assert_false(guard_json_type(""));
+}
+
+/* A cookie change (CSRF): own origin and a JSON body, or refused. */
+static void
+test_http_csrf(void **state)
+{
+	static const char *const json[] = { "Origin", "http://127.0.0.1",
+	    "Content-Type", "application/json; charset=utf-8", NULL };
+	static const char *const other_port[] = { "Origin",
+	    "http://127.0.0.1:9999", "Content-Type", "application/json", NULL };
+	static const char *const no_origin[] = { "Content-Type",
+	    "application/json", NULL };
+	static const char *const referer[] = { "Referer",
+	    "http://127.0.0.1/#/schedules", "Content-Type", "application/json",
+	    NULL };
+	static const char *const bad_referer[] = { "Referer",
+	    "http://evil.example/", "Content-Type", "application/json", NULL };
+	static const char *const plain[] = { "Origin", "http://127.0.0.1",
+	    "Content-Type", "text/plain", NULL };
+	static const char *const foreign_plain[] = { "Origin",
+	    "http://evil.example", "Content-Type", "text/plain", NULL };
+	struct fixture *f = *state;
+	struct reply rep;
+	char cookie[128], path[80], *semi;
+	cJSON *j;
+
+	do_request(f, EVHTTP_REQ_POST, "/v1/auth/login",
+	    "{\"username\":\"admin\",\"password\":\"" PASSWORD "\"}", NULL,
+	    NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	snprintf(cookie, sizeof cookie, "%s", rep.cookie);
+	if ((semi = strchr(cookie, ';')) != NULL)
+		*semi = '\0';
+	reply_clear(&rep);
+#define SCHED(n)	"{\"name\":\"" n "\",\"when\":\"daily at 4am\"}"
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, other_port, &rep);
+	assert_error(&rep, 403, "is not this daemon's origin");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, no_origin, &rep);
+	assert_error(&rep, 403, "Origin or Referer");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, bad_referer, &rep);
+	assert_error(&rep, 403, "evil.example");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, plain, &rep);
+	assert_error(&rep, 415, "application/json");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, own_origin, &rep);
+	assert_error(&rep, 415, "application/json");
+	reply_clear(&rep);
+	/* Nothing refused was made. */
+	do_request(f, EVHTTP_REQ_GET, "/v1/schedules", NULL, f->token, NULL,
+	    &rep);
+	assert_string_equal(rep.body, "[]");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("a"), NULL,
+	    cookie, json, &rep);
+	assert_int_equal(rep.status, 200);
+	j = cJSON_Parse(rep.body);
+	snprintf(path, sizeof path, "/v1/schedule/%s",
+	    cJSON_GetObjectItem(j, "uuid")->valuestring);
+	cJSON_Delete(j);
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("b"), NULL,
+	    cookie, referer, &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	/* Reads are not changes; a bearer token skips the checks. */
+	do_request_with(f, EVHTTP_REQ_GET, path, NULL, NULL, cookie,
+	    other_port, &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/schedules", SCHED("c"),
+	    f->token, NULL, foreign_plain, &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	do_request(f, EVHTTP_REQ_DELETE, path, NULL, NULL, cookie, &rep);
+	assert_error(&rep, 403, "Origin or Referer");
+	reply_clear(&rep);
+	do_request_with(f, EVHTTP_REQ_DELETE, path, NULL, NULL, cookie,
+	    own_origin, &rep);
+	assert_int_equal(rep.status, 200);
+	reply_clear(&rep);
+	/* A login from another site's page is refused too. */
+	do_request_with(f, EVHTTP_REQ_POST, "/v1/auth/login",
+	    "{\"username\":\"admin\",\"password\":\"" PASSWORD "\"}", NULL,
+	    NULL, foreign_plain, &rep);
+	assert_error(&rep, 403, "cross-site");
+	reply_clear(&rep);
+#undef SCHED
 }
 
 int
@@ -377,6 +650,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http_auth_required,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_auth_cookie,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_nul_in_path,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_head,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_host_header,
+		    setup, teardown),
+		cmocka_unit_test(test_http_guard_values),
+		cmocka_unit_test_setup_teardown(test_http_csrf,
 		    setup, teardown),
 	};
 
