@@ -1,10 +1,10 @@
 /*
  * The shield command-line client: shield.c parses the global options into
  * cli_opts and dispatches on the command phrase ("list targets", "run job");
- * each noun's commands live in their own cmd_<noun>.c, which exports a table
- * of its phrases with their help.  A command is called with argv[0] set to
- * the last word of its phrase and the arguments after it, so it can parse
- * them like a main(); it prints its own errors and returns the process exit
+ * each noun's commands live in their own cmd_<noun>.c (targets' and stores'
+ * together in cmd_system.c), which exports a table of its phrases with their
+ * help.  A command is called with argv[0] set to the last word of its phrase
+ * and the arguments after it, so it can parse them like a main(); it prints its own errors and returns the process exit
  * status (0 success, 1 failure, 2 usage error).
  */
 #ifndef SHIELD_CLI_H
@@ -34,10 +34,16 @@ struct cli_options {
  */
 extern struct cli_options cli_opts;
 
-/* One command phrase; each cmd_<noun>.c ends its table with a NULL phrase. */
+/*
+ * One command phrase; each cmd_<noun>.c ends its table with a NULL phrase.
+ * Phrases that differ only in the object they act on (targets and stores)
+ * share one run function and tell it the object in arg, which the function
+ * reads back with cli_command_arg().
+ */
 struct cli_command {
 	const char	*phrase;	/* canonical words, single spaces */
 	int		(*run)(int, char **);
+	const void	*arg;		/* for run, or NULL */
 	void		(*usage)(void);	/* full help, or NULL: the fields */
 	const char	*synopsis;	/* after "shield " */
 	const char	*summary;	/* one line */
@@ -47,8 +53,7 @@ struct cli_command {
 extern const struct cli_command cmd_auth_commands[];
 extern const struct cli_command cmd_schedule_commands[];
 extern const struct cli_command cmd_retention_commands[];
-extern const struct cli_command cmd_target_commands[];
-extern const struct cli_command cmd_store_commands[];
+extern const struct cli_command cmd_system_commands[];
 extern const struct cli_command cmd_job_commands[];
 extern const struct cli_command cmd_archive_commands[];
 extern const struct cli_command cmd_task_commands[];
@@ -61,6 +66,8 @@ void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	cli_note(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Print the help of the command being run on stdout. */
 void	cli_command_usage(void);
+/* The arg of the command being run. */
+const void *cli_command_arg(void);
 
 /*
  * The long options every command accepts besides its own; a command's

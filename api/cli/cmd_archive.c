@@ -296,7 +296,7 @@ out:
 }
 
 const struct cli_command cmd_archive_commands[] = {
-	{ "list archive", cmd_archive_list, NULL,
+	{ "list archive", cmd_archive_list, NULL, NULL,
 	  "list archives [--target T] [--store S] [--after DAY] "
 	  "[--before DAY] [--status S] [--limit N]",
 	  "list archives, newest first",
@@ -318,13 +318,13 @@ const struct cli_command cmd_archive_commands[] = {
 	  "Examples:\n"
 	  "  $ shield list archives --target www --after '7 days ago'\n"
 	  "  $ shield list archives --status valid --limit 1 -q\n" },
-	{ "show archive", cmd_archive_show, NULL, "show archive ARCHIVE",
+	{ "show archive", cmd_archive_show, NULL, NULL, "show archive ARCHIVE",
 	  "show an archive",
 	  "ARCHIVE is a uuid or a unique uuid prefix.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield show archive 3f2a\n" },
-	{ "edit archive", cmd_archive_edit, NULL,
+	{ "edit archive", cmd_archive_edit, NULL, NULL,
 	  "edit archive ARCHIVE [--notes TEXT]",
 	  "change an archive's notes",
 	  "Sets the archive's notes to TEXT, or without --notes opens them in\n"
@@ -332,7 +332,7 @@ const struct cli_command cmd_archive_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield edit archive 3f2a --notes 'before the 2.0 upgrade'\n" },
-	{ "delete archive", cmd_archive_delete, NULL,
+	{ "delete archive", cmd_archive_delete, NULL, NULL,
 	  "delete archive ARCHIVE [--yes]",
 	  "remove an archive from its store",
 	  "Starts a task that removes the archive's data from the store and\n"
@@ -341,7 +341,7 @@ const struct cli_command cmd_archive_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield delete archive 3f2a --yes\n" },
-	{ "restore archive", cmd_archive_restore, NULL,
+	{ "restore archive", cmd_archive_restore, NULL, NULL,
 	  "restore archive ARCHIVE [--to TARGET] [--wait]",
 	  "restore an archive to its target or another",
 	  "Starts a restore of the archive into the target it was taken from,\n"
@@ -352,5 +352,5 @@ const struct cli_command cmd_archive_commands[] = {
 	  "Examples:\n"
 	  "  $ shield restore archive 3f2a --wait\n"
 	  "  $ shield restore archive 3f2a --to www-staging\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -193,7 +193,7 @@ out:
 }
 
 const struct cli_command cmd_auth_commands[] = {
-	{ "login", cmd_login, NULL,
+	{ "login", cmd_login, NULL, NULL,
 	  "login [--url URL] [--username USER] [--password-file FILE]",
 	  "log in to shieldd and save the URL and a session token",
 	  "Asks shieldd at URL for a session token and saves URL and token in\n"
@@ -222,7 +222,7 @@ const struct cli_command cmd_auth_commands[] = {
 	  "\n"
 	  "  $ shield login --url https://shield:8443 --username ops \\\n"
 	  "        --password-file ~/.config/shield-password\n" },
-	{ "logout", cmd_logout, NULL, "logout",
+	{ "logout", cmd_logout, NULL, NULL, "logout",
 	  "end the saved session and remove its token from the config",
 	  "Tells shieldd to end the session, then removes the token from the\n"
 	  "config file; the URL is kept for the next shield login.  The token "
@@ -232,5 +232,5 @@ const struct cli_command cmd_auth_commands[] = {
 	  "Examples:\n"
 	  "  $ shield logout\n"
 	  "  logged out of http://backup.example.com:8080\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

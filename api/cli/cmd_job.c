@@ -531,7 +531,7 @@ static const char job_ident_help[] =
 "  $ shield show job 7d3a --json | jq -r .last_task_status\n";
 
 const struct cli_command cmd_job_commands[] = {
-	{ "list job", cmd_job_list, NULL,
+	{ "list job", cmd_job_list, NULL, NULL,
 	  "list jobs [--target T] [--store S] [--schedule S] "
 	  "[--retention-policy R] [--paused | --unpaused]",
 	  "list backup jobs",
@@ -549,9 +549,9 @@ const struct cli_command cmd_job_commands[] = {
 	  "Examples:\n"
 	  "  $ shield list jobs --target www\n"
 	  "  $ shield list jobs --paused -q\n" },
-	{ "show job", cmd_job_show, NULL, "show job JOB",
+	{ "show job", cmd_job_show, NULL, NULL, "show job JOB",
 	  "show a job", job_ident_help },
-	{ "create job", cmd_job_create, NULL,
+	{ "create job", cmd_job_create, NULL, NULL,
 	  "create job --name NAME --target T --store S --schedule S "
 	  "--retention-policy R [--summary TEXT] [--paused]",
 	  "create a backup job",
@@ -576,7 +576,7 @@ const struct cli_command cmd_job_commands[] = {
 	  "\\\n"
 	  "        --schedule nightly --retention-policy month\n"
 	  "  created job \"www-nightly\" (7d3a...)\n" },
-	{ "update job", cmd_job_update, NULL,
+	{ "update job", cmd_job_update, NULL, NULL,
 	  "update job JOB [--name NAME] [--summary TEXT] [--target T] "
 	  "[--store S] [--schedule S] [--retention-policy R]",
 	  "change a job",
@@ -584,7 +584,7 @@ const struct cli_command cmd_job_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield update job www-nightly --schedule hourly\n" },
-	{ "edit job", cmd_job_edit, NULL, "edit job JOB",
+	{ "edit job", cmd_job_edit, NULL, NULL, "edit job JOB",
 	  "edit a job as JSON in $EDITOR",
 	  "Opens name, summary and the uuids of the job's target, store,\n"
 	  "schedule and retention policy in $VISUAL or $EDITOR (default vi);\n"
@@ -594,7 +594,7 @@ const struct cli_command cmd_job_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield edit job www-nightly\n" },
-	{ "delete job", cmd_job_delete, NULL, "delete job JOB [--yes]",
+	{ "delete job", cmd_job_delete, NULL, NULL, "delete job JOB [--yes]",
 	  "delete a job (its archives stay)",
 	  "Asks for confirmation on a terminal unless --yes (-y).  Archives "
 	  "the\n"
@@ -602,25 +602,25 @@ const struct cli_command cmd_job_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield delete job www-nightly --yes\n" },
-	{ "pause job", cmd_job_pause, NULL, "pause job JOB",
+	{ "pause job", cmd_job_pause, NULL, NULL, "pause job JOB",
 	  "stop a job from running on its schedule",
 	  "A paused job can still be run by hand with shield run job.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield pause job www-nightly\n"
 	  "  paused job \"www-nightly\"\n" },
-	{ "unpause job", cmd_job_unpause, NULL, "unpause job JOB",
+	{ "unpause job", cmd_job_unpause, NULL, NULL, "unpause job JOB",
 	  "let a paused job run on its schedule again",
 	  "Examples:\n"
 	  "  $ shield unpause job www-nightly\n" },
-	{ "paused job", cmd_job_paused, NULL, "paused job JOB",
+	{ "paused job", cmd_job_paused, NULL, NULL, "paused job JOB",
 	  "exit 0 if a job is paused, 1 if not",
 	  "For scripts: the exit status says whether the job is paused (0) or\n"
 	  "not (1); errors also exit 1, with a message on stderr.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ if shield -q paused job www-nightly; then echo paused; fi\n" },
-	{ "run job", cmd_job_run, NULL, "run job JOB [--wait]",
+	{ "run job", cmd_job_run, NULL, NULL, "run job JOB [--wait]",
 	  "back a job up now",
 	  "Starts a backup of the job now, whether or not it is paused, and\n"
 	  "prints the uuid of its task.  With --wait (-w), follows the task,\n"
@@ -630,5 +630,5 @@ const struct cli_command cmd_job_commands[] = {
 	  "  $ shield run job www-nightly\n"
 	  "  4be0c8a2-...\n"
 	  "  $ shield run job www-nightly --wait && echo backed up\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -170,12 +170,12 @@ static const char plugin_list_help[] =
 "  postgres  yes     no     0.1.0    PostgreSQL\n";
 
 const struct cli_command cmd_plugin_commands[] = {
-	{ "plugins", cmd_plugin_list, NULL, "plugins",
+	{ "plugins", cmd_plugin_list, NULL, NULL, "plugins",
 	  "list the installed plugins", plugin_list_help },
-	{ "list plugin", cmd_plugin_list, NULL, "list plugins",
+	{ "list plugin", cmd_plugin_list, NULL, NULL, "list plugins",
 	  "list the installed plugins (same as shield plugins)",
 	  plugin_list_help },
-	{ "show plugin", cmd_plugin_show, NULL, "show plugin NAME",
+	{ "show plugin", cmd_plugin_show, NULL, NULL, "show plugin NAME",
 	  "show a plugin and the endpoint fields it expects",
 	  "Shows a plugin's description, what it can do, and each field of "
 	  "the\n"
@@ -186,5 +186,5 @@ const struct cli_command cmd_plugin_commands[] = {
 	  "Examples:\n"
 	  "  $ shield show plugin fs\n"
 	  "  $ shield show plugin postgres --json | jq -r '.fields[].name'\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -273,7 +273,7 @@ cmd_retention_delete(int argc, char **argv)
 }
 
 const struct cli_command cmd_retention_commands[] = {
-	{ "list retention", cmd_retention_list, NULL,
+	{ "list retention", cmd_retention_list, NULL, NULL,
 	  "list retention policies [--used | --unused]",
 	  "list retention policies",
 	  "Lists retention policies and how long each keeps archives.  --used\n"
@@ -283,7 +283,7 @@ const struct cli_command cmd_retention_commands[] = {
 	  "  $ shield list retention policies\n"
 	  "  UUID                                  NAME   EXPIRES  SUMMARY\n"
 	  "  9a1e...                               month  30d      -\n" },
-	{ "show retention", cmd_retention_show, NULL,
+	{ "show retention", cmd_retention_show, NULL, NULL,
 	  "show retention policy POLICY",
 	  "show one retention policy",
 	  "POLICY is a uuid, a unique uuid prefix or a unique name.\n"
@@ -291,7 +291,7 @@ const struct cli_command cmd_retention_commands[] = {
 	  "Examples:\n"
 	  "  $ shield show retention policy month\n"
 	  "  $ shield show policy 9a1e --json\n" },
-	{ "create retention", cmd_retention_create, NULL,
+	{ "create retention", cmd_retention_create, NULL, NULL,
 	  "create retention policy --name NAME --expires DURATION "
 	  "[--summary TEXT]",
 	  "create a retention policy",
@@ -309,7 +309,7 @@ const struct cli_command cmd_retention_commands[] = {
 	  "Examples:\n"
 	  "  $ shield create retention policy --name month --expires 30d\n"
 	  "  created retention policy \"month\" (9a1e...)\n" },
-	{ "update retention", cmd_retention_update, NULL,
+	{ "update retention", cmd_retention_update, NULL, NULL,
 	  "update retention policy POLICY [--name NAME] [--expires DURATION] "
 	  "[--summary TEXT]",
 	  "change a retention policy",
@@ -319,7 +319,7 @@ const struct cli_command cmd_retention_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield update retention policy month --expires 5w\n" },
-	{ "edit retention", cmd_retention_edit, NULL,
+	{ "edit retention", cmd_retention_edit, NULL, NULL,
 	  "edit retention policy POLICY",
 	  "edit a retention policy as JSON in $EDITOR",
 	  "Opens name, summary and expires (seconds; a string such as \"30d\"\n"
@@ -327,7 +327,7 @@ const struct cli_command cmd_retention_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield edit retention policy month\n" },
-	{ "delete retention", cmd_retention_delete, NULL,
+	{ "delete retention", cmd_retention_delete, NULL, NULL,
 	  "delete retention policy POLICY [--yes]",
 	  "delete a retention policy no job uses",
 	  "Asks for confirmation on a terminal unless --yes (-y).  A policy a\n"
@@ -335,5 +335,5 @@ const struct cli_command cmd_retention_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield delete retention policy month --yes\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -226,7 +226,7 @@ cmd_schedule_delete(int argc, char **argv)
 }
 
 const struct cli_command cmd_schedule_commands[] = {
-	{ "list schedule", cmd_schedule_list, NULL,
+	{ "list schedule", cmd_schedule_list, NULL, NULL,
 	  "list schedules [--used | --unused]",
 	  "list schedules",
 	  "Lists schedules with their timespec.  --used shows only those a "
@@ -240,14 +240,15 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "  5f0c...                               nightly  daily at 04:00  -\n"
 	  "  $ shield list schedules --unused -q | xargs -n1 shield delete "
 	  "schedule --yes\n" },
-	{ "show schedule", cmd_schedule_show, NULL, "show schedule SCHEDULE",
+	{ "show schedule", cmd_schedule_show, NULL, NULL,
+	  "show schedule SCHEDULE",
 	  "show one schedule",
 	  "SCHEDULE is a uuid, a unique uuid prefix or a unique name.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield show schedule nightly\n"
 	  "  $ shield show schedule 5f0c --json\n" },
-	{ "create schedule", cmd_schedule_create, NULL,
+	{ "create schedule", cmd_schedule_create, NULL, NULL,
 	  "create schedule --name NAME --when SPEC [--summary TEXT]",
 	  "create a schedule",
 	  "Creates a schedule.  SPEC is a timespec such as \"daily at 4am\",\n"
@@ -265,7 +266,7 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "Examples:\n"
 	  "  $ shield create schedule --name nightly --when 'daily at 4am'\n"
 	  "  created schedule \"nightly\" (5f0c2f1e-...)\n" },
-	{ "update schedule", cmd_schedule_update, NULL,
+	{ "update schedule", cmd_schedule_update, NULL, NULL,
 	  "update schedule SCHEDULE [--name NAME] [--when SPEC] "
 	  "[--summary TEXT]",
 	  "change a schedule's name, timespec or summary",
@@ -273,7 +274,8 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ shield update schedule nightly --when 'daily at 2am'\n" },
-	{ "edit schedule", cmd_schedule_edit, NULL, "edit schedule SCHEDULE",
+	{ "edit schedule", cmd_schedule_edit, NULL, NULL,
+	  "edit schedule SCHEDULE",
 	  "edit a schedule as JSON in $EDITOR",
 	  "Opens the schedule's name, summary and when in $VISUAL or $EDITOR\n"
 	  "(default vi) as JSON and sends the result when the editor exits\n"
@@ -281,7 +283,7 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  $ EDITOR=nano shield edit schedule nightly\n" },
-	{ "delete schedule", cmd_schedule_delete, NULL,
+	{ "delete schedule", cmd_schedule_delete, NULL, NULL,
 	  "delete schedule SCHEDULE [--yes]",
 	  "delete a schedule no job uses",
 	  "Asks for confirmation on a terminal unless --yes (-y).  A schedule\n"
@@ -291,5 +293,5 @@ const struct cli_command cmd_schedule_commands[] = {
 	  "  $ shield delete schedule nightly --yes\n"
 	  "  shield: schedule \"nightly\" is used by job \"db\"; change or "
 	  "delete it first\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

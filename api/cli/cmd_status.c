@@ -94,7 +94,7 @@ cmd_status(int argc, char **argv)
 }
 
 const struct cli_command cmd_status_commands[] = {
-	{ "status", cmd_status, NULL, "status",
+	{ "status", cmd_status, NULL, NULL, "status",
 	  "show shieldd's version, uptime, tasks, jobs and store usage",
 	  "Shows which shieldd you talk to and as whom, its version and "
 	  "uptime,\n"
@@ -113,5 +113,5 @@ const struct cli_command cmd_status_commands[] = {
 	  "  version:         0.1.0\n"
 	  "  ...\n"
 	  "  $ shield status --json | jq .tasks.failed\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

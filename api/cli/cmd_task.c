@@ -246,7 +246,7 @@ cmd_task_cancel(int argc, char **argv)
 }
 
 const struct cli_command cmd_task_commands[] = {
-	{ "list task", cmd_task_list, NULL,
+	{ "list task", cmd_task_list, NULL, NULL,
 	  "list tasks [--all] [--status S] [--limit N] [--job J] "
 	  "[--target T]",
 	  "list running and pending tasks (--all: every task)",
@@ -264,7 +264,7 @@ const struct cli_command cmd_task_commands[] = {
 	  "Examples:\n"
 	  "  $ shield list tasks\n"
 	  "  $ shield list tasks --status failed --limit 5\n" },
-	{ "show task", cmd_task_show, NULL, "show task TASK [--debug]",
+	{ "show task", cmd_task_show, NULL, NULL, "show task TASK [--debug]",
 	  "show a task and its log",
 	  "TASK is a uuid or a unique uuid prefix.  --debug adds the task's\n"
 	  "debug log (use shield --debug for the HTTP exchange instead).\n"
@@ -272,7 +272,7 @@ const struct cli_command cmd_task_commands[] = {
 	  "Examples:\n"
 	  "  $ shield show task 4be0\n"
 	  "  $ shield show task 4be0 --debug --json | jq -r .debug\n" },
-	{ "cancel task", cmd_task_cancel, NULL, "cancel task TASK",
+	{ "cancel task", cmd_task_cancel, NULL, NULL, "cancel task TASK",
 	  "cancel a pending or running task",
 	  "Kills the task's processes; it ends as canceled.  A task that has\n"
 	  "already finished cannot be canceled.\n"
@@ -280,5 +280,5 @@ const struct cli_command cmd_task_commands[] = {
 	  "Examples:\n"
 	  "  $ shield cancel task 4be0\n"
 	  "  canceled task 4be0c8a2\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

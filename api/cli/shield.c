@@ -35,17 +35,17 @@ struct cli_options cli_opts;
 static int	cmd_help(int, char **);
 
 static const struct cli_command cli_base_commands[] = {
-	{ "timespec", cmd_timespec, cmd_timespec_usage,
+	{ "timespec", cmd_timespec, NULL, cmd_timespec_usage,
 	  "timespec SPEC [--from TIME] [--count N]",
 	  "show a schedule's canonical form and next run times (offline)",
 	  NULL },
-	{ "help", cmd_help, NULL, "help [COMMAND]",
+	{ "help", cmd_help, NULL, NULL, "help [COMMAND]",
 	  "show the overall help, or the help of one command",
 	  "Examples:\n"
 	  "  $ shield help\n"
 	  "  $ shield help create target\n"
 	  "  $ shield help list retention policies\n" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 /* Every table, in the order the overall help lists them. */
@@ -53,8 +53,7 @@ static const struct cli_command *const cli_tables[] = {
 	cmd_auth_commands,
 	cmd_status_commands,
 	cmd_job_commands,
-	cmd_target_commands,
-	cmd_store_commands,
+	cmd_system_commands,
 	cmd_schedule_commands,
 	cmd_retention_commands,
 	cmd_archive_commands,
@@ -177,6 +176,13 @@ cli_command_usage(void)
 {
 	if (cli_current != NULL)
 		cli_command_print(cli_current);
+}
+
+/* The arg of the command being run. */
+const void *
+cli_command_arg(void)
+{
+	return cli_current != NULL ? cli_current->arg : NULL;
 }
 
 /* Print the overall usage on f. */

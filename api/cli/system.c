@@ -86,8 +86,9 @@ system_print_list(const cJSON *list)
 
 /* shield list targets|stores [--used|--unused] [--plugin P] */
 int
-system_list(const struct resource *res, int argc, char **argv)
+system_list(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	static const struct option opts[] = {
 		CLI_OPTS_COMMON,
 		{ "used", no_argument, NULL, 'u' },
@@ -172,8 +173,9 @@ system_print(const cJSON *o)
 
 /* shield show target|store ID */
 int
-system_show(const struct resource *res, int argc, char **argv)
+system_show(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	static const struct option opts[] = {
 		CLI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
@@ -385,8 +387,9 @@ system_args_free(struct system_args *a)
 
 /* shield create target|store ... */
 int
-system_create(const struct resource *res, int argc, char **argv)
+system_create(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	struct system_args a;
 	char *aname = NULL, *aplugin = NULL, *asummary = NULL;
 	cJSON *ep = NULL, *info = NULL, *body = NULL;
@@ -446,8 +449,9 @@ out:
 
 /* shield update target|store ID ... */
 int
-system_update(const struct resource *res, int argc, char **argv)
+system_update(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	struct system_args a;
 	cJSON *o = NULL, *ep = NULL, *body = NULL;
 	const char *old;
@@ -545,8 +549,9 @@ system_body(const cJSON *o, const cJSON *doc)
 
 /* shield edit target|store ID */
 int
-system_edit(const struct resource *res, int argc, char **argv)
+system_edit(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	static const struct option opts[] = {
 		CLI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
@@ -563,8 +568,9 @@ system_edit(const struct resource *res, int argc, char **argv)
 
 /* shield delete target|store ID [--yes] */
 int
-system_delete(const struct resource *res, int argc, char **argv)
+system_delete(int argc, char **argv)
 {
+	const struct resource *res = cli_command_arg();
 	static const struct option opts[] = {
 		CLI_OPTS_COMMON,
 		{ "yes", no_argument, NULL, 'y' },

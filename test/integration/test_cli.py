@@ -394,6 +394,29 @@ def test_targets_and_stores():
     assert "tgt-b" not in [x["name"] for x in js("list", "targets")]
 
 
+def test_target_and_store_commands_act_on_their_own_kind():
+    """A target and a store of one name: every verb of each finds its own."""
+    t = ok("-q", "create", "target", "--name", "twin", "--plugin", "fs",
+           "--endpoint", ep(os.path.join(TMP, "src"))).stdout.strip()
+    s = ok("-q", "create", "store", "--name", "twin", "--plugin", "fs",
+           "--set", "base_dir=" + os.path.join(TMP, "store")).stdout.strip()
+    assert UUID_RE.match(t) and UUID_RE.match(s) and t != s
+    for kind, mine, other in (("target", t, s), ("store", s, t)):
+        assert js("show", kind, "twin")["uuid"] == mine
+        listed = ok("-q", "list", kind + "s", "--plugin", "fs").stdout.split()
+        assert mine in listed and other not in listed, listed
+        ok("update", kind, "twin", "--summary", "the " + kind)
+        ok("edit", kind, "twin", env={"EDITOR": editor(
+            "ed-twin-" + kind, "s/the %s/edited %s/" % (kind, kind))})
+    assert js("show", "target", t)["summary"] == "edited target"
+    assert js("show", "store", s)["summary"] == "edited store"
+    ok("delete", "store", "twin", "--yes")
+    assert s not in ok("-q", "list", "stores").stdout.split()
+    assert js("show", "target", "twin")["uuid"] == t
+    ok("delete", "target", "twin", "--yes")
+    assert t not in ok("-q", "list", "targets").stdout.split()
+
+
 def test_password_fields_are_masked():
     p = cli("-q", "create", "target", "--name", "pg", "--plugin", "postgres",
             "--set", "pg_host=127.0.0.1", "--set", "pg_user=backup",
@@ -803,6 +826,7 @@ def main():
              test_schedules_crud_and_filters,
              test_retention_crud,
              test_targets_and_stores,
+             test_target_and_store_commands_act_on_their_own_kind,
              test_password_fields_are_masked,
              test_jobs_filters_and_state,
              test_run_wait_success_archives_restore,
