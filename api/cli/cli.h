@@ -4,8 +4,9 @@
  * each noun's commands live in their own cmd_<noun>.c (targets' and stores'
  * together in cmd_system.c), which exports a table of its phrases with their
  * help.  A command is called with argv[0] set to the last word of its phrase
- * and the arguments after it, so it can parse them like a main(); it prints its own errors and returns the process exit
- * status (0 success, 1 failure, 2 usage error).
+ * and the arguments after it, so it can parse them like a main(); it prints
+ * its own errors and returns the process exit status (0 success, 1 failure,
+ * 2 usage error).
  */
 #ifndef SHIELD_CLI_H
 #define SHIELD_CLI_H
