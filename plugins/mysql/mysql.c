@@ -71,15 +71,6 @@ static const struct plugin_field mysql_fields[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
-/* Read an optional string key; empty counts as unset. */
-static const char *
-mysql_ep_opt(const cJSON *ep, const char *key)
-{
-	const char *s = plugin_ep_string(ep, key, NULL);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 /* Fill conn from the endpoint (already checked against mysql_fields). */
 static void
 mysql_conn_read(struct mysql_conn *conn, const cJSON *ep)
@@ -89,10 +80,10 @@ mysql_conn_read(struct mysql_conn *conn, const cJSON *ep)
 	snprintf(conn->port, sizeof conn->port, "%lld",
 	    plugin_ep_int(ep, "mysql_port", 3306));
 	conn->user = plugin_ep_string(ep, "mysql_user", "root");
-	conn->password = mysql_ep_opt(ep, "mysql_password");
-	conn->database = mysql_ep_opt(ep, "mysql_database");
-	conn->options = mysql_ep_opt(ep, "mysql_options");
-	conn->bindir = mysql_ep_opt(ep, "mysql_bindir");
+	conn->password = plugin_ep_opt(ep, "mysql_password");
+	conn->database = plugin_ep_opt(ep, "mysql_database");
+	conn->options = plugin_ep_opt(ep, "mysql_options");
+	conn->bindir = plugin_ep_opt(ep, "mysql_bindir");
 	conn->defaults_fd = -1;
 }
 

@@ -68,15 +68,6 @@ static const struct plugin_field pg_fields[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
-/* Read an optional string key; empty counts as unset. */
-static const char *
-pg_ep_opt(const cJSON *ep, const char *key)
-{
-	const char *s = plugin_ep_string(ep, key, NULL);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 /* Fill conn from the endpoint (already checked against pg_fields). */
 static void
 pg_conn_read(struct pg_conn *conn, const cJSON *ep)
@@ -85,9 +76,9 @@ pg_conn_read(struct pg_conn *conn, const cJSON *ep)
 	snprintf(conn->port, sizeof conn->port, "%lld",
 	    plugin_ep_int(ep, "pg_port", 5432));
 	conn->user = plugin_ep_string(ep, "pg_user", "postgres");
-	conn->password = pg_ep_opt(ep, "pg_password");
-	conn->database = pg_ep_opt(ep, "pg_database");
-	conn->bindir = pg_ep_opt(ep, "pg_bindir");
+	conn->password = plugin_ep_opt(ep, "pg_password");
+	conn->database = plugin_ep_opt(ep, "pg_database");
+	conn->bindir = plugin_ep_opt(ep, "pg_bindir");
 }
 
 /*

@@ -93,6 +93,15 @@ plugin_ep_string(const cJSON *ep, const char *key, const char *def)
 	return def;
 }
 
+/* Read an optional string key; empty counts as unset. */
+const char *
+plugin_ep_opt(const cJSON *ep, const char *key)
+{
+	const char *s = plugin_ep_string(ep, key, NULL);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
 /*
  * An integer from a JSON number (integral, within +-2^53) or from a string
  * of decimal digits with an optional '-': users write both.  0 or -1.

@@ -67,6 +67,8 @@ void	plugin_info(const char *, ...) __attribute__((format(printf, 1, 2)));
  */
 const char	*plugin_ep_string(const cJSON *, const char *key,
 		    const char *def);
+/* An optional string key (default as above): NULL when missing or empty. */
+const char	*plugin_ep_opt(const cJSON *, const char *key);
 long long	 plugin_ep_int(const cJSON *, const char *key, long long def);
 int		 plugin_ep_bool(const cJSON *, const char *key, int def);
 
