@@ -181,6 +181,7 @@ archives_scheduled(struct api_req *r, int rc, int status, char *err,
 static void
 archives_restore(struct api_req *r)
 {
+	struct task_request req = { 0 };
 	const char *target = NULL, *owner;
 	char *err = NULL;
 	int bad, rc, status = 0;
@@ -198,8 +199,11 @@ archives_restore(struct api_req *r)
 		id_lower(lower);
 		target = lower;
 	}
-	rc = supervisor_restore(r->d->sup, r->params[0], target, owner, id,
-	    &status, &err);
+	req.owner = owner;
+	req.archive = r->params[0];
+	req.target = target;
+	rc = supervisor_queue(r->d->sup, CAT_TASK_RESTORE, &req, id, &status,
+	    &err);
 	if (rc != 0 && status == CAT_NOTFOUND && target != NULL &&
 	    err != NULL && strstr(err, "target") != NULL)
 		status = CAT_BADREF;	/* the body's target: a 400 */
@@ -210,11 +214,14 @@ archives_restore(struct api_req *r)
 static void
 archives_delete(struct api_req *r)
 {
+	struct task_request req = { 0 };
 	char *err = NULL;
 	int rc, status = 0;
 	id_buf id;
 
-	rc = supervisor_purge(r->d->sup, r->params[0], r->user, id, &status,
+	req.owner = r->user;
+	req.archive = r->params[0];
+	rc = supervisor_queue(r->d->sup, CAT_TASK_PURGE, &req, id, &status,
 	    &err);
 	archives_scheduled(r, rc, status, err, "deleted", id);
 }

@@ -268,7 +268,7 @@ auth_check(struct api_req *r)
 	sodium_memzero(secret, strlen(secret));
 	free(secret);
 	memset(&tok, 0, sizeof tok);
-	rc = catalog_token_find(r->d->cat, hash, shieldd_now(), &tok);
+	rc = catalog_token_find(r->d->cat, hash, r->d->clock(), &tok);
 	if (rc != CAT_OK)
 		return -1;
 	memset(&u, 0, sizeof u);
@@ -299,7 +299,7 @@ auth_token_issue(struct api_req *r, const char *user_uuid, const char *kind,
 	memcpy(t.user_uuid, user_uuid, sizeof t.user_uuid);
 	snprintf(t.kind, sizeof t.kind, "%s", kind);
 	t.name = (char *)name;
-	t.created_at = shieldd_now();
+	t.created_at = r->d->clock();
 	t.expires_at = ttl > 0 ? t.created_at + ttl : 0;
 	rc = catalog_token_create(r->d->cat, &t, out);
 	return rc;
@@ -320,7 +320,7 @@ auth_login_done_cb(int ok, char *hash, void *arg)
 	free(hash);
 	TAILQ_REMOVE(&a->logins, l, entry);
 	ok = ok && l->known;
-	throttle_done(a->limit, l->username, shieldd_now(),
+	throttle_done(a->limit, l->username, r->d->clock(),
 	    ok ? THROTTLE_OK : THROTTLE_FAILED);
 	if (!ok) {
 		log_warn("failed login for user '%.64s'", l->username);
@@ -376,7 +376,7 @@ auth_login(struct api_req *r)
 	    api_body_string(r, "password", &pw) != 0 ||
 	    api_check_text(r, "username", user, API_NAME_MAX) != 0)
 		return;
-	if ((wait = throttle_admit(a->limit, user, shieldd_now())) > 0) {
+	if ((wait = throttle_admit(a->limit, user, r->d->clock())) > 0) {
 		log_warn("login for user '%.64s' refused: too many failures",
 		    user);
 		auth_retry_after(r, wait);
@@ -402,7 +402,7 @@ auth_login(struct api_req *r)
 	}
 	if (pwhash_verify(a->pool, hash, pw, auth_login_done_cb, l) != 0) {
 		cat_user_clear(&u);
-		throttle_done(a->limit, user, shieldd_now(), THROTTLE_DROPPED);
+		throttle_done(a->limit, user, r->d->clock(), THROTTLE_DROPPED);
 		free(l->username);
 		free(l);
 		auth_busy(r, "too many logins in progress; try again in a "
@@ -430,7 +430,7 @@ auth_logout(struct api_req *r)
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 		memset(&tok, 0, sizeof tok);
-		if (catalog_token_find(r->d->cat, hash, shieldd_now(),
+		if (catalog_token_find(r->d->cat, hash, r->d->clock(),
 		    &tok) == CAT_OK && strcmp(tok.kind, "session") == 0)
 			catalog_token_delete_by_hash(r->d->cat, hash);
 		cat_token_clear(&tok);

@@ -290,6 +290,7 @@ const char *api_task_owner(struct api_req *, int *);
 static void
 jobs_run(struct api_req *r)
 {
+	struct task_request req = { 0 };
 	const char *owner;
 	char *err = NULL;
 	cJSON *o;
@@ -299,7 +300,9 @@ jobs_run(struct api_req *r)
 	owner = api_task_owner(r, &bad);
 	if (bad)
 		return;
-	if (supervisor_backup(r->d->sup, r->params[0], owner, id, &status,
+	req.owner = owner;
+	req.job = r->params[0];
+	if (supervisor_queue(r->d->sup, CAT_TASK_BACKUP, &req, id, &status,
 	    &err) != 0) {
 		if (status == CAT_NOTFOUND)
 			api_error(r, 404, "%s", err);

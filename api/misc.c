@@ -61,7 +61,7 @@ misc_plugin(struct api_req *r)
  * "CET-1CEST", a copied zone file) its abbreviation now ("CET").
  */
 static void
-misc_timezone(char *buf, size_t len)
+misc_timezone(int64_t t, char *buf, size_t len)
 {
 	const char *tz = getenv("TZ"), *dir = getenv("TZDIR"), *p;
 	char link[PATH_MAX], path[PATH_MAX];
@@ -103,7 +103,7 @@ misc_timezone(char *buf, size_t len)
 			return;
 		}
 	}
-	now = (time_t)shieldd_now();
+	now = (time_t)t;
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(buf, len, "%Z", &tm) == 0)
 		snprintf(buf, len, "UTC");
@@ -123,10 +123,10 @@ misc_status(struct api_req *r)
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "version", SHIELD_VERSION);
-	misc_timezone(tz, sizeof tz);
+	misc_timezone(r->d->clock(), tz, sizeof tz);
 	cJSON_AddStringToObject(o, "timezone", tz);
 	cJSON_AddNumberToObject(o, "uptime",
-	    (double)(shieldd_now() - r->d->started_at));
+	    (double)(r->d->clock() - r->d->started_at));
 	api_json_time(o, "started_at", r->d->started_at);
 	t = cJSON_AddObjectToObject(o, "tasks");
 	catalog_task_counts(r->d->cat, misc_statuses, 5, counts);
@@ -216,7 +216,7 @@ misc_metrics(struct api_req *r)
 	evbuffer_add_printf(b, "# HELP shield_uptime_seconds Seconds since "
 	    "shieldd started.\n# TYPE shield_uptime_seconds gauge\n"
 	    "shield_uptime_seconds %lld\n",
-	    (long long)(shieldd_now() - r->d->started_at));
+	    (long long)(r->d->clock() - r->d->started_at));
 	evbuffer_add_printf(b, "# HELP shield_tasks Tasks in the catalog by "
 	    "status.\n# TYPE shield_tasks gauge\n");
 	catalog_task_counts(r->d->cat, misc_statuses, 5, counts);
@@ -242,11 +242,11 @@ misc_metrics(struct api_req *r)
 	evbuffer_add_printf(b, "# HELP shield_backup_bytes_total Bytes "
 	    "backed up since start.\n# TYPE shield_backup_bytes_total "
 	    "counter\nshield_backup_bytes_total %lld\n",
-	    (long long)st->bytes_backed_up);
+	    (long long)st->bytes_done[CAT_TASK_BACKUP]);
 	evbuffer_add_printf(b, "# HELP shield_restore_bytes_total Bytes "
 	    "restored since start.\n# TYPE shield_restore_bytes_total "
 	    "counter\nshield_restore_bytes_total %lld\n",
-	    (long long)st->bytes_restored);
+	    (long long)st->bytes_done[CAT_TASK_RESTORE]);
 	evbuffer_add_printf(b, "# HELP shield_store_archives Valid archives "
 	    "per store.\n# TYPE shield_store_archives gauge\n"
 	    "# HELP shield_store_bytes Bytes of valid archives per store.\n"
@@ -324,7 +324,7 @@ misc_timespec(struct api_req *r)
 		api_error(r, 400, "count must be between 1 and 100");
 		return;
 	}
-	t = shieldd_now();
+	t = r->d->clock();
 	if (from != NULL && misc_parse_from(from, &t) != 0) {
 		api_error(r, 400, "from must be \"YYYY-MM-DD HH:MM\" (UTC)");
 		return;

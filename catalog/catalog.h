@@ -206,6 +206,36 @@ int	catalog_archives_expired(struct catalog *, int64_t now,
 /* The smallest expires_at among valid/expired archives, 0 if none. */
 int64_t	catalog_archive_next_expiry(struct catalog *);
 
+/* ---- states (catalog_state.c: their names, in one place) ---- */
+enum cat_task_type {
+	CAT_TASK_BACKUP,
+	CAT_TASK_RESTORE,
+	CAT_TASK_PURGE,
+};
+#define CAT_TASK_TYPES		3
+enum cat_task_status {
+	CAT_TASK_PENDING,
+	CAT_TASK_RUNNING,
+	CAT_TASK_CANCELED,
+	CAT_TASK_FAILED,
+	CAT_TASK_DONE,
+};
+#define CAT_TASK_STATUSES	5
+enum cat_archive_status {
+	CAT_ARCHIVE_VALID,
+	CAT_ARCHIVE_EXPIRED,
+	CAT_ARCHIVE_PURGED,
+};
+#define CAT_ARCHIVE_STATUSES	3
+/* Names as stored and shown; parsers return 0, or -1 for an unknown name. */
+const char	*cat_task_type_name(enum cat_task_type);
+int		 cat_task_type_parse(const char *, enum cat_task_type *);
+const char	*cat_task_status_name(enum cat_task_status);
+int		 cat_task_status_parse(const char *, enum cat_task_status *);
+const char	*cat_archive_status_name(enum cat_archive_status);
+int		 cat_archive_status_parse(const char *,
+		    enum cat_archive_status *);
+
 /* ---- tasks ---- */
 struct cat_task {
 	id_buf	 uuid;

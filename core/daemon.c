@@ -303,6 +303,81 @@ shieldd_scanned_cb(void *arg)
 	*done = 1;
 }
 
+/* The scheduler queues a backup through the task engine. */
+static int
+shieldd_queue_backup_cb(void *arg, const char *job, id_buf out, char **errp)
+{
+	struct shieldd *d = arg;
+	struct task_request req = { .owner = "system", .job = job };
+	int status;
+
+	return supervisor_queue(d->sup, CAT_TASK_BACKUP, &req, out, &status,
+	    errp);
+}
+
+/* The scheduler queues an expired archive's purge. */
+static int
+shieldd_queue_purge_cb(void *arg, const char *archive, char **errp)
+{
+	struct shieldd *d = arg;
+	struct task_request req = { .owner = "system", .archive = archive };
+	id_buf id;
+	int status;
+
+	return supervisor_queue(d->sup, CAT_TASK_PURGE, &req, id, &status,
+	    errp);
+}
+
+/* 1 if the archive's purge is running. */
+static int
+shieldd_purging_cb(void *arg, const char *archive)
+{
+	struct shieldd *d = arg;
+
+	return supervisor_archive_busy(d->sup, CAT_TASK_PURGE, archive);
+}
+
+/* A task recorded or purged archives: the next expiry may have moved. */
+static void
+shieldd_archives_changed_cb(void *arg)
+{
+	struct shieldd *d = arg;
+
+	scheduler_expiry_changed(d->sched);
+}
+
+/* The task engine and the scheduler, each given only what it uses. */
+static void
+shieldd_start_tasks(struct shieldd *d)
+{
+	struct supervisor_env se;
+	struct scheduler_env ce;
+
+	memset(&se, 0, sizeof se);
+	se.base = d->base;
+	se.cat = d->cat;
+	se.children = d->children;
+	se.plugins = d->plugins;
+	se.workers = d->cfg.workers;
+	se.task_timeout = d->cfg.task_timeout;
+	se.idle_timeout = d->cfg.idle_timeout;
+	se.cfg = &d->cfg;
+	se.now = d->clock;
+	se.archives_changed = shieldd_archives_changed_cb;
+	se.arg = d;
+	d->sup = supervisor_new(&se);
+	memset(&ce, 0, sizeof ce);
+	ce.base = d->base;
+	ce.cat = d->cat;
+	ce.now = d->clock;
+	ce.dev_mode = d->cfg.dev_mode;
+	ce.backup = shieldd_queue_backup_cb;
+	ce.purge = shieldd_queue_purge_cb;
+	ce.purging = shieldd_purging_cb;
+	ce.arg = d;
+	d->sched = scheduler_new(&ce);
+}
+
 /* Open the catalog and start every part. */
 int
 shieldd_start(struct shieldd *d)
@@ -314,7 +389,9 @@ shieldd_start(struct shieldd *d)
 	signal(SIGPIPE, SIG_IGN);
 	shieldd_raise_nofile();
 	d->lock_fd = -1;
-	d->started_at = shieldd_now();
+	if (d->clock == NULL)
+		d->clock = shieldd_now;
+	d->started_at = d->clock();
 	if (shieldd_catalog_dir(d->cfg.db) != 0 || shieldd_lock(d) != 0)
 		return -1;
 	if ((d->cat = catalog_open(d->cfg.db, &err)) == NULL) {
@@ -323,7 +400,7 @@ shieldd_start(struct shieldd *d)
 		free(err);
 		return -1;
 	}
-	n = catalog_tasks_interrupt(d->cat, shieldd_now(),
+	n = catalog_tasks_interrupt(d->cat, d->clock(),
 	    "interrupted: shieldd restarted");
 	if (n > 0)
 		log_warn("%d task(s) were interrupted by a restart and are "
@@ -338,8 +415,7 @@ shieldd_start(struct shieldd *d)
 	}
 	d->children = child_set_new(d->base);
 	d->plugins = plugins_new(d->children, d->cfg.plugins);
-	d->sup = supervisor_new(d);
-	d->sched = scheduler_new(d);
+	shieldd_start_tasks(d);
 	d->sigterm = evsignal_new(d->base, SIGTERM, shieldd_signal_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, shieldd_signal_cb, d);
 	d->sighup = evsignal_new(d->base, SIGHUP, shieldd_sighup_cb, d);
@@ -358,7 +434,7 @@ shieldd_start(struct shieldd *d)
 		free(err);
 		return -1;
 	}
-	if (scheduler_start(d->sched, shieldd_now()) != 0)
+	if (scheduler_start(d->sched, d->clock()) != 0)
 		return -1;
 	log_info("listening on http://%s (catalog %s, plugins %s%s)",
 	    d->cfg.listen, d->cfg.db, d->cfg.plugins,

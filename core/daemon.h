@@ -57,7 +57,10 @@ struct shieldd {
 	 * user is checked against it, so it takes as long as a real one.
 	 */
 	char			*dummy_hash;
-	/* The clock the scheduler reads; shieldd_now, or a test's own. */
+	/*
+	 * The one clock of the daemon (scheduler, tasks, API): shieldd_now
+	 * unless a test sets its own before shieldd_start().
+	 */
 	int64_t			(*clock)(void);
 	int			 stopping;
 	int			 exit_code;

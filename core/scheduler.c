@@ -18,10 +18,8 @@
 #include <event2/event.h>
 
 #include "catalog.h"
-#include "daemon.h"
 #include "log.h"
 #include "scheduler.h"
-#include "supervisor.h"
 #include "timespec.h"
 #include "xmalloc.h"
 
@@ -33,7 +31,7 @@ struct sched_job {
 };
 
 struct scheduler {
-	struct shieldd		 *d;
+	struct scheduler_env	  env;
 	struct event		 *timer;
 	struct sched_job	**heap;
 	size_t			  n;
@@ -46,11 +44,11 @@ struct scheduler {
 	int			  started;
 };
 
-/* The current time, from the daemon's (injectable) clock. */
+/* The current time, from the (injectable) clock. */
 static int64_t
 sched_now(struct scheduler *s)
 {
-	return s->d->clock != NULL ? s->d->clock() : shieldd_now();
+	return s->env.now();
 }
 
 /* FNV-1a of a uuid string. */
@@ -197,7 +195,7 @@ sched_remove(struct scheduler *s, struct sched_job *j)
 static int64_t
 sched_next(struct scheduler *s, const struct sched_job *j, int64_t t)
 {
-	if (s->d->cfg.dev_mode)
+	if (s->env.dev_mode)
 		return (t / 60 + 1) * 60;
 	return timespec_next(&j->spec, t);
 }
@@ -232,17 +230,18 @@ sched_skip(struct scheduler *s, const char *job_uuid)
 	int64_t now = sched_now(s);
 
 	memset(&j, 0, sizeof j);
-	if (catalog_job_get(s->d->cat, job_uuid, &j) != CAT_OK)
+	if (catalog_job_get(s->env.cat, job_uuid, &j) != CAT_OK)
 		return;
 	memset(&t, 0, sizeof t);
 	t.owner = "system";
-	memcpy(t.op, "backup", 7);
+	snprintf(t.op, sizeof t.op, "%s", cat_task_type_name(CAT_TASK_BACKUP));
 	memcpy(t.job_uuid, j.uuid, sizeof t.job_uuid);
 	memcpy(t.target_uuid, j.target_uuid, sizeof t.target_uuid);
 	memcpy(t.store_uuid, j.store_uuid, sizeof t.store_uuid);
 	cat_job_clear(&j);
-	if (catalog_task_create(s->d->cat, &t, now, id) == CAT_OK)
-		catalog_task_finish(s->d->cat, id, "canceled", now, 0,
+	if (catalog_task_create(s->env.cat, &t, now, id) == CAT_OK)
+		catalog_task_finish(s->env.cat, id,
+		    cat_task_status_name(CAT_TASK_CANCELED), now, 0,
 		    "skipped: the previous run of this job had not finished");
 	log_info("job %s: skipped a run, the previous one is still going",
 	    job_uuid);
@@ -254,15 +253,13 @@ sched_fire(struct scheduler *s, struct sched_job *j, int64_t slot)
 {
 	char *err = NULL;
 	id_buf id;
-	int status;
 
-	catalog_job_set_last_scheduled(s->d->cat, j->uuid, slot);
-	if (catalog_job_busy(s->d->cat, j->uuid) == 1) {
+	catalog_job_set_last_scheduled(s->env.cat, j->uuid, slot);
+	if (catalog_job_busy(s->env.cat, j->uuid) == 1) {
 		sched_skip(s, j->uuid);
 		return;
 	}
-	if (supervisor_backup(s->d->sup, j->uuid, "system", id, &status,
-	    &err) != 0) {
+	if (s->env.backup(s->env.arg, j->uuid, id, &err) != 0) {
 		log_warn("job %s: cannot queue its backup: %s", j->uuid, err);
 		free(err);
 		return;
@@ -276,25 +273,25 @@ sched_sweep(struct scheduler *s, int64_t now)
 {
 	struct cat_archive *a = NULL;
 	size_t n = 0, i;
+	enum cat_archive_status st;
 	int64_t retry = 0, next;
 	char *err = NULL;
-	id_buf id;
-	int status;
 
-	if (catalog_archives_expired(s->d->cat, now, &a, &n) == CAT_OK) {
+	if (catalog_archives_expired(s->env.cat, now, &a, &n) == CAT_OK) {
 		for (i = 0; i < n; i++) {
-			if (supervisor_purging(s->d->sup, a[i].uuid))
+			if (s->env.purging(s->env.arg, a[i].uuid))
 				continue;
 			if (a[i].purge_after > now) {
 				if (retry == 0 || a[i].purge_after < retry)
 					retry = a[i].purge_after;
 				continue;
 			}
-			if (strcmp(a[i].status, "valid") == 0)
-				catalog_archive_set_status(s->d->cat,
-				    a[i].uuid, "expired");
-			if (supervisor_purge(s->d->sup, a[i].uuid, "system",
-			    id, &status, &err) != 0) {
+			if (cat_archive_status_parse(a[i].status, &st) == 0 &&
+			    st == CAT_ARCHIVE_VALID)
+				catalog_archive_set_status(s->env.cat,
+				    a[i].uuid,
+				    cat_archive_status_name(CAT_ARCHIVE_EXPIRED));
+			if (s->env.purge(s->env.arg, a[i].uuid, &err) != 0) {
 				log_warn("archive %s: cannot queue its purge: "
 				    "%s", a[i].uuid, err);
 				free(err);
@@ -303,7 +300,7 @@ sched_sweep(struct scheduler *s, int64_t now)
 		}
 		cat_archives_free(a, n);
 	}
-	next = catalog_archive_next_expiry(s->d->cat);
+	next = catalog_archive_next_expiry(s->env.cat);
 	/* Expired ones wait for their purge (which re-arms us) or retry. */
 	if (next <= now)
 		next = retry;
@@ -390,12 +387,12 @@ sched_load_cb(const char *uuid, int paused, const char *when,
 
 /* Create an empty scheduler. */
 struct scheduler *
-scheduler_new(struct shieldd *d)
+scheduler_new(const struct scheduler_env *env)
 {
 	struct scheduler *s = xcalloc(1, sizeof *s);
 
-	s->d = d;
-	s->timer = evtimer_new(d->base, sched_timer_cb, s);
+	s->env = *env;
+	s->timer = evtimer_new(env->base, sched_timer_cb, s);
 	sched_index_grow(s);
 	return s;
 }
@@ -422,7 +419,7 @@ scheduler_start(struct scheduler *s, int64_t now)
 {
 	struct sched_load_ctx ctx = { s, now, 1 };
 
-	if (catalog_job_schedules(s->d->cat, NULL, sched_load_cb, &ctx) !=
+	if (catalog_job_schedules(s->env.cat, NULL, sched_load_cb, &ctx) !=
 	    CAT_OK)
 		return -1;
 	s->started = 1;
@@ -442,7 +439,7 @@ scheduler_reload_job(struct scheduler *s, const char *uuid)
 	/* A deleted job has no row: remove it first, re-add if it is there. */
 	if ((old = sched_find(s, uuid)) != NULL)
 		sched_remove(s, old);
-	catalog_job_schedules(s->d->cat, uuid, sched_load_cb, &ctx);
+	catalog_job_schedules(s->env.cat, uuid, sched_load_cb, &ctx);
 	sched_arm(s);
 }
 
@@ -454,7 +451,7 @@ scheduler_reload(struct scheduler *s)
 
 	while (s->n > 0)
 		sched_remove(s, s->heap[s->n - 1]);
-	catalog_job_schedules(s->d->cat, NULL, sched_load_cb, &ctx);
+	catalog_job_schedules(s->env.cat, NULL, sched_load_cb, &ctx);
 	sched_arm(s);
 }
 

@@ -10,10 +10,33 @@
 
 #include <stdint.h>
 
-struct shieldd;
+#include "id.h"
+
+struct event_base;
+struct catalog;
 struct scheduler;
 
-struct scheduler	*scheduler_new(struct shieldd *);
+/*
+ * What the scheduler uses; it queues work through the callbacks, so it
+ * needs no task engine (tests count the calls).
+ */
+struct scheduler_env {
+	struct event_base	*base;
+	struct catalog		*cat;
+	int64_t			(*now)(void);
+	int			 dev_mode;	/* every job every minute */
+	/* Queue a backup of a job: 0 and its task uuid, or -1 and *errp. */
+	int			(*backup)(void *arg, const char *job,
+				    id_buf out, char **errp);
+	/* Queue the purge of an archive: 0, or -1 and *errp. */
+	int			(*purge)(void *arg, const char *archive,
+				    char **errp);
+	/* 1 if a purge of the archive is running already. */
+	int			(*purging)(void *arg, const char *archive);
+	void			*arg;
+};
+
+struct scheduler	*scheduler_new(const struct scheduler_env *);
 void			 scheduler_free(struct scheduler *);
 /* Load every job from the catalog, catch up missed runs once, arm. */
 int			 scheduler_start(struct scheduler *, int64_t now);

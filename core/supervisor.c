@@ -1,78 +1,81 @@
 /*
  * The task engine.  Tasks are catalog rows; this module starts pending ones
- * in the order they were requested when a worker slot is free (and no other
- * backup or restore of the same target runs), runs each as a pipeline of
- * plugin processes, writes every stderr line to the task log with a
- * timestamp and the plugin's name, and records the outcome.  A backup's
- * archive is recorded only after every process exited 0 and the store
- * printed a valid {"key": ...}; a failed backup whose store returned a key
- * has that partial blob purged.
+ * in the order they were requested when a worker slot is free (and, for the
+ * kinds that ask for it, no other such task of the same target runs), runs
+ * each as a pipeline of plugin processes, writes every stderr line to the
+ * task log, cancels, times out and shuts down.  What a task does is its
+ * kind's (task.h): how its request becomes a row, how the row becomes a
+ * pipeline and what its end records.  To add a kind, add its file and its
+ * entry in sup_kinds below.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include <cJSON.h>
 #include <event2/event.h>
 
 #include "catalog.h"
-#include "daemon.h"
 #include "endpoint.h"
 #include "log.h"
 #include "pipeline.h"
 #include "plugins.h"
-#include "scheduler.h"
 #include "supervisor.h"
+#include "task.h"
 #include "tasklog.h"
-#include "timefmt.h"
 #include "xmalloc.h"
 
 #define SUP_FLUSH_MS		1000	/* task log flush interval */
-#define SUP_PURGE_BACKOFF_MAX	(6 * 3600)
 #define SUP_NEST_MAX		4	/* remote_endpoints in remote_endpoints */
+#define SUP_ARGV_MAX		8
 
-enum sup_op { SUP_BACKUP, SUP_RESTORE, SUP_PURGE };
+/* Every kind, indexed by its enum cat_task_type. */
+static const struct task_kind *const sup_kinds[CAT_TASK_TYPES] = {
+	[CAT_TASK_BACKUP] = &task_kind_backup,
+	[CAT_TASK_RESTORE] = &task_kind_restore,
+	[CAT_TASK_PURGE] = &task_kind_purge,
+};
 
-struct supervisor;
+/* One process of a task's pipeline. */
+struct sup_stage {
+	char			*name;
+	char			*path;
+	char			*argv_mem[SUP_ARGV_MAX];
+	const char		*argv[SUP_ARGV_MAX];
+};
 
 /* A task being run. */
-struct sup_run {
+struct task_run {
 	struct supervisor	*sup;
 	struct cat_task		 task;
-	enum sup_op		 op;
+	const struct task_kind	*kind;
 	struct pipeline		*pl;
-	char			*argv_mem[2][8];
-	const char		*argv[2][8];
-	char			*stage_name[2];
-	char			*stage_path[2];
+	struct sup_stage	 stage[2];	/* enum task_stage */
 	struct tasklog		*log;
 	struct timespec		 t0;
-	int64_t			 expiry;	/* backup: retention */
-	char			*store_plugin;	/* for purging a partial blob */
-	char			*store_endpoint;
-	id_buf			 archive;	/* restore, purge */
-	int			 cancel_reason;	/* 1: user cancel, 2: shutdown */
-	TAILQ_ENTRY(sup_run)	 entry;
+	enum task_cancel	 cancel;
+	char			*expect_sha256;
+	int64_t			 expect_bytes;
+	void			*data;		/* the kind's */
+	void			(*data_free)(void *);
+	int			 archives_changed;
+	TAILQ_ENTRY(task_run)	 entry;
 };
-TAILQ_HEAD(sup_runs, sup_run);
+TAILQ_HEAD(task_runs, task_run);
 
 /* A purge of a partial blob, not a task of its own. */
 struct sup_cleanup {
-	struct supervisor	*sup;
 	struct pipeline		*pl;
-	char			*argv_mem[6];
-	const char		*argv[6];
-	char			*path;
+	struct sup_stage	 stage;
 	LIST_ENTRY(sup_cleanup)	 entry;
 };
 
 struct supervisor {
-	struct shieldd		*d;
-	struct sup_runs		 running;
+	struct supervisor_env	 env;
+	struct task_runs	 running;
 	LIST_HEAD(, sup_cleanup) cleanups;
 	int			 nrunning;
 	struct event		*kick;
@@ -84,11 +87,7 @@ struct supervisor {
 	void			*shutdown_arg;
 };
 
-static const char *const sup_op_names[] = { "backup", "restore", "purge" };
-
 static void	sup_kick(struct supervisor *);
-static void	sup_vsay(struct sup_run *, int, const char *, va_list)
-		    __attribute__((format(printf, 3, 0)));
 
 /* Seconds since t0 on the monotonic clock. */
 static double
@@ -102,8 +101,8 @@ sup_elapsed(const struct timespec *t0)
 }
 
 /* Format a daemon line into the debug log, and the task log when wanted. */
-static void
-sup_vsay(struct sup_run *run, int to_log, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+sup_vsay(struct task_run *run, int to_log, const char *fmt, va_list ap)
 {
 	char *msg;
 
@@ -114,11 +113,8 @@ sup_vsay(struct sup_run *run, int to_log, const char *fmt, va_list ap)
 }
 
 /* A line from the daemon itself, to the task log. */
-static void
-sup_say(struct sup_run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void
-sup_say(struct sup_run *run, const char *fmt, ...)
+void
+task_run_say(struct task_run *run, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -128,11 +124,8 @@ sup_say(struct sup_run *run, const char *fmt, ...)
 }
 
 /* A debug-only line. */
-static void
-sup_debug(struct sup_run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void
-sup_debug(struct sup_run *run, const char *fmt, ...)
+void
+task_run_debug(struct task_run *run, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -141,24 +134,17 @@ sup_debug(struct sup_run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Move buffered log lines into the catalog. */
-static void
-sup_flush_run(struct sup_run *run)
-{
-	tasklog_flush(run->log);
-}
-
 /* Periodic flush of every running task's log. */
 static void
 sup_flush_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct supervisor *sup = arg;
-	struct sup_run *run;
+	struct task_run *run;
 
 	(void)fd;
 	(void)ev;
 	TAILQ_FOREACH(run, &sup->running, entry)
-		sup_flush_run(run);
+		tasklog_flush(run->log);
 }
 
 /*
@@ -167,7 +153,7 @@ sup_flush_cb(evutil_socket_t fd, short ev, void *arg)
  * one): its remote plugin's lines reach this log too.
  */
 static void
-sup_collect_json(struct sup_run *run, const cJSON *ep, int depth)
+sup_collect_json(struct task_run *run, const cJSON *ep, int depth)
 {
 	static const char *const marks[] = { "password", "secret", "token",
 	    "passwd", "key_id", "auth" };
@@ -202,7 +188,7 @@ sup_collect_json(struct sup_run *run, const cJSON *ep, int depth)
 
 /* The same, from an endpoint's text. */
 static void
-sup_collect_secrets(struct sup_run *run, const char *endpoint)
+sup_collect_secrets(struct task_run *run, const char *endpoint)
 {
 	cJSON *ep = cJSON_Parse(endpoint);
 
@@ -216,7 +202,7 @@ sup_collect_secrets(struct sup_run *run, const char *endpoint)
  * store was saved, and a key in the catalog may predate the key check.
  */
 static int
-sup_limits(struct sup_run *run, const char *plugin, const char *action,
+sup_limits(struct task_run *run, const char *plugin, const char *action,
     const char *endpoint, const char *key, char **errp)
 {
 	int is_target = strcmp(action, "backup") == 0 ||
@@ -229,7 +215,7 @@ sup_limits(struct sup_run *run, const char *plugin, const char *action,
 		    "plugin: %s", bad);
 		return -1;
 	}
-	if (endpoint_check(&run->sup->d->cfg, plugin, is_target, endpoint,
+	if (endpoint_check(run->sup->env.cfg, plugin, is_target, endpoint,
 	    &why) == 0)
 		return 0;
 	for (line = strtok_r(why, "\n", &save); line != NULL;
@@ -246,52 +232,145 @@ sup_limits(struct sup_run *run, const char *plugin, const char *action,
 	return -1;
 }
 
-/* Set up one stage's argv: plugin ACTION --endpoint E [--key K]. */
+/* Fill a stage: its executable and `plugin ACTION --endpoint E [--key K]`. */
 static int
-sup_stage(struct sup_run *run, int i, const char *plugin, const char *action,
-    const char *endpoint, const char *key, char **errp)
+sup_stage_fill(struct supervisor *sup, struct sup_stage *st,
+    const char *plugin, const char *action, const char *endpoint,
+    const char *key, char **errp)
 {
-	char *path;
 	int n = 0;
+
+	if ((st->path = plugins_path(sup->env.plugins, plugin, errp)) == NULL)
+		return -1;
+	st->name = xstrdup(plugin);
+	st->argv_mem[n++] = xstrdup(plugin);
+	st->argv_mem[n++] = xstrdup(action);
+	st->argv_mem[n++] = xstrdup("--endpoint");
+	st->argv_mem[n++] = xstrdup(endpoint != NULL ? endpoint : "{}");
+	if (key != NULL) {
+		st->argv_mem[n++] = xstrdup("--key");
+		st->argv_mem[n++] = xstrdup(key);
+	}
+	for (n = 0; st->argv_mem[n] != NULL; n++)
+		st->argv[n] = st->argv_mem[n];
+	st->argv[n] = NULL;
+	return 0;
+}
+
+/* Free a stage's strings. */
+static void
+sup_stage_clear(struct sup_stage *st)
+{
+	int k;
+
+	for (k = 0; k < SUP_ARGV_MAX; k++)
+		free(st->argv_mem[k]);
+	free(st->name);
+	free(st->path);
+	memset(st, 0, sizeof *st);
+}
+
+/* Set up one of the run's stages, after shieldd's own checks. */
+int
+task_run_stage(struct task_run *run, enum task_stage which,
+    const char *plugin, const char *action, const char *endpoint,
+    const char *key, char **errp)
+{
+	struct sup_stage *st = &run->stage[which];
 
 	if (sup_limits(run, plugin, action, endpoint, key, errp) != 0)
 		return -1;
-	if ((path = plugins_path(run->sup->d->plugins, plugin, errp)) == NULL)
+	sup_stage_clear(st);
+	if (sup_stage_fill(run->sup, st, plugin, action, endpoint, key,
+	    errp) != 0)
 		return -1;
-	run->stage_name[i] = xstrdup(plugin);
-	run->stage_path[i] = path;
-	run->argv_mem[i][n++] = xstrdup(plugin);
-	run->argv_mem[i][n++] = xstrdup(action);
-	run->argv_mem[i][n++] = xstrdup("--endpoint");
-	run->argv_mem[i][n++] = xstrdup(endpoint != NULL ? endpoint : "{}");
-	if (key != NULL) {
-		run->argv_mem[i][n++] = xstrdup("--key");
-		run->argv_mem[i][n++] = xstrdup(key);
-	}
-	for (n = 0; run->argv_mem[i][n] != NULL; n++)
-		run->argv[i][n] = run->argv_mem[i][n];
-	run->argv[i][n] = NULL;
 	sup_collect_secrets(run, endpoint != NULL ? endpoint : "{}");
 	return 0;
 }
 
+/* The stream must match this size and SHA-256. */
+void
+task_run_expect(struct task_run *run, const char *sha256, int64_t bytes)
+{
+	free(run->expect_sha256);
+	run->expect_sha256 = xstrdup(sha256);
+	run->expect_bytes = bytes;
+}
+
+/* The run's row. */
+const struct cat_task *
+task_run_task(struct task_run *run)
+{
+	return &run->task;
+}
+
+/* The catalog. */
+struct catalog *
+task_run_catalog(struct task_run *run)
+{
+	return run->sup->env.cat;
+}
+
+/* The engine's clock. */
+int64_t
+task_run_now(struct task_run *run)
+{
+	return run->sup->env.now();
+}
+
+/* Why the run is stopping. */
+enum task_cancel
+task_run_canceled(struct task_run *run)
+{
+	return run->cancel;
+}
+
+/* The status of a run that did not succeed. */
+enum cat_task_status
+task_run_failed_status(struct task_run *run)
+{
+	return run->cancel == TASK_CANCEL_USER ? CAT_TASK_CANCELED :
+	    CAT_TASK_FAILED;
+}
+
+/* Hang the kind's state on the run. */
+void
+task_run_set_data(struct task_run *run, void *data, void (*free_fn)(void *))
+{
+	if (run->data_free != NULL)
+		run->data_free(run->data);
+	run->data = data;
+	run->data_free = free_fn;
+}
+
+/* The kind's state. */
+void *
+task_run_data(struct task_run *run)
+{
+	return run->data;
+}
+
+/* Archives changed: said once the run has finished. */
+void
+task_run_archives_changed(struct task_run *run)
+{
+	run->archives_changed = 1;
+}
+
 /* Free a run. */
 static void
-sup_run_free(struct sup_run *run)
+sup_run_free(struct task_run *run)
 {
-	int i, k;
+	int i;
 
 	if (run->pl != NULL)
 		pipeline_free(run->pl);
-	for (i = 0; i < 2; i++) {
-		for (k = 0; k < 8; k++)
-			free(run->argv_mem[i][k]);
-		free(run->stage_name[i]);
-		free(run->stage_path[i]);
-	}
+	for (i = 0; i < 2; i++)
+		sup_stage_clear(&run->stage[i]);
+	if (run->data_free != NULL)
+		run->data_free(run->data);
 	tasklog_free(run->log);
-	free(run->store_plugin);
-	free(run->store_endpoint);
+	free(run->expect_sha256);
 	cat_task_clear(&run->task);
 	free(run);
 }
@@ -300,9 +379,18 @@ sup_run_free(struct sup_run *run)
 static void
 sup_line_cb(const char *stage, const char *line, void *arg)
 {
-	struct sup_run *run = arg;
+	struct task_run *run = arg;
 
 	tasklog_line(run->log, 0, stage, line);
+}
+
+/* Free a cleanup. */
+static void
+sup_cleanup_free(struct sup_cleanup *c)
+{
+	pipeline_free(c->pl);
+	sup_stage_clear(&c->stage);
+	free(c);
 }
 
 /* A partial-blob purge finished. */
@@ -311,121 +399,100 @@ sup_cleanup_done_cb(struct pipeline *pl, const struct pipeline_result *res,
     void *arg)
 {
 	struct sup_cleanup *c = arg;
-	size_t i;
 
 	(void)pl;
 	if (res->failure != NULL)
 		log_warn("purging a partial archive failed: %s", res->failure);
 	LIST_REMOVE(c, entry);
-	pipeline_free(c->pl);
-	for (i = 0; i < 6; i++)
-		free(c->argv_mem[i]);
-	free(c->path);
-	free(c);
+	sup_cleanup_free(c);
 }
 
-/* Remove the blob a failed backup's store reported. */
-static void
-sup_purge_partial(struct sup_run *run, const char *key)
+/* Remove a blob a failed backup's store reported, in the background. */
+void
+task_run_cleanup(struct task_run *run, const char *plugin,
+    const char *endpoint, const char *key)
 {
+	struct supervisor *sup = run->sup;
 	struct pipeline_stage st;
 	struct pipeline_opts o;
 	struct pipeline_cbs cbs;
 	struct sup_cleanup *c;
 	char *err = NULL;
-	int i;
 
 	c = xcalloc(1, sizeof *c);
-	c->sup = run->sup;
-	if ((c->path = plugins_path(run->sup->d->plugins, run->store_plugin,
-	    &err)) == NULL) {
-		sup_say(run, "cannot purge the partial archive: %s", err);
+	if (sup_stage_fill(sup, &c->stage, plugin, "purge", endpoint, key,
+	    &err) != 0) {
+		task_run_say(run, "cannot purge the partial archive: %s", err);
 		free(err);
-		free(c);
+		sup_cleanup_free(c);
 		return;
 	}
-	c->argv_mem[0] = xstrdup(run->store_plugin);
-	c->argv_mem[1] = xstrdup("purge");
-	c->argv_mem[2] = xstrdup("--endpoint");
-	c->argv_mem[3] = xstrdup(run->store_endpoint);
-	c->argv_mem[4] = xstrdup("--key");
-	c->argv_mem[5] = xstrdup(key);
-	for (i = 0; i < 6; i++)
-		c->argv[i] = c->argv_mem[i];
 	memset(&st, 0, sizeof st);
-	st.name = c->argv_mem[0];
-	st.path = c->path;
-	st.argv = c->argv;
+	st.name = c->stage.name;
+	st.path = c->stage.path;
+	st.argv = c->stage.argv;
 	memset(&o, 0, sizeof o);
 	o.timeout_s = 600;
 	memset(&cbs, 0, sizeof cbs);
 	cbs.done = sup_cleanup_done_cb;
-	LIST_INSERT_HEAD(&run->sup->cleanups, c, entry);
-	c->pl = pipeline_start(run->sup->d->children, NULL, &st, &o, &cbs, c,
+	LIST_INSERT_HEAD(&sup->cleanups, c, entry);
+	c->pl = pipeline_start(sup->env.children, NULL, &st, &o, &cbs, c,
 	    &err);
 	if (c->pl == NULL) {
-		sup_say(run, "cannot purge the partial archive: %s", err);
+		task_run_say(run, "cannot purge the partial archive: %s", err);
 		free(err);
 		LIST_REMOVE(c, entry);
-		for (i = 0; i < 6; i++)
-			free(c->argv_mem[i]);
-		free(c->path);
-		free(c);
+		sup_cleanup_free(c);
 		return;
 	}
-	sup_say(run, "purging the partial archive the store reported");
-}
-
-/* The store's key from its output, or NULL (caller frees). */
-char *
-supervisor_store_key(const char *output)
-{
-	cJSON *o = cJSON_Parse(output != NULL ? output : ""), *k;
-	char *key = NULL;
-
-	k = cJSON_GetObjectItemCaseSensitive(o, "key");
-	if (cJSON_IsString(k) && k->valuestring[0] != '\0' &&
-	    strlen(k->valuestring) < 4096)
-		key = xstrdup(k->valuestring);
-	cJSON_Delete(o);
-	return key;
+	task_run_say(run, "purging the partial archive the store reported");
 }
 
 /* Index of an outcome in the stats. */
 static int
-sup_outcome_index(const char *status)
+sup_outcome_index(enum cat_task_status status)
 {
-	if (strcmp(status, "done") == 0)
+	switch (status) {
+	case CAT_TASK_DONE:
 		return 0;
-	if (strcmp(status, "failed") == 0)
+	case CAT_TASK_FAILED:
 		return 1;
-	return 2;
+	default:
+		return 2;
+	}
 }
 
 /* Record the end of a task and let the next one start. */
-static void
-sup_finish(struct sup_run *run, const char *status, int64_t bytes,
-    const char *error)
+void
+task_run_finish(struct task_run *run, enum cat_task_status status,
+    int64_t bytes, const char *error)
 {
 	struct supervisor *sup = run->sup;
 	double secs = sup_elapsed(&run->t0);
+	const char *type = cat_task_type_name(run->kind->type);
+	const char *st = cat_task_status_name(status);
+	int changed = run->archives_changed, oi = sup_outcome_index(status);
 
 	if (error != NULL)
-		sup_say(run, "%s %s after %.1f s: %s", sup_op_names[run->op],
-		    status, secs, error);
+		task_run_say(run, "%s %s after %.1f s: %s", type, st, secs,
+		    error);
 	else
-		sup_say(run, "%s %s in %.1f s (%lld bytes)",
-		    sup_op_names[run->op], status, secs, (long long)bytes);
-	sup_flush_run(run);
-	catalog_task_finish(sup->d->cat, run->task.uuid, status, shieldd_now(),
+		task_run_say(run, "%s %s in %.1f s (%lld bytes)", type, st,
+		    secs, (long long)bytes);
+	tasklog_flush(run->log);
+	catalog_task_finish(sup->env.cat, run->task.uuid, st, sup->env.now(),
 	    bytes, error);
-	sup->stats.finished[run->op][sup_outcome_index(status)]++;
-	sup->stats.seconds[run->op][sup_outcome_index(status)] += secs;
-	log_info("task %s (%s) %s%s%s", run->task.uuid, sup_op_names[run->op],
-	    status, error != NULL ? ": " : "", error != NULL ? error : "");
+	sup->stats.finished[run->kind->type][oi]++;
+	sup->stats.seconds[run->kind->type][oi] += secs;
+	if (status == CAT_TASK_DONE)
+		sup->stats.bytes_done[run->kind->type] += bytes;
+	log_info("task %s (%s) %s%s%s", run->task.uuid, type, st,
+	    error != NULL ? ": " : "", error != NULL ? error : "");
 	TAILQ_REMOVE(&sup->running, run, entry);
 	sup->nrunning--;
 	sup_run_free(run);
+	if (changed && sup->env.archives_changed != NULL)
+		sup->env.archives_changed(sup->env.arg);
 	if (sup->shutting_down && sup->nrunning == 0 &&
 	    sup->shutdown_cb != NULL) {
 		void (*cb)(void *) = sup->shutdown_cb;
@@ -437,312 +504,102 @@ sup_finish(struct sup_run *run, const char *status, int64_t bytes,
 	sup_kick(sup);
 }
 
-/* A backup's pipeline ended: record the archive or clean up. */
-static void
-sup_backup_done(struct sup_run *run, const struct pipeline_result *res)
-{
-	struct supervisor *sup;
-	struct cat_archive a;
-	char *key = supervisor_store_key(res->output);
-	const char *why = res->failure, *bad;
-	char shown[256], whybuf[128];
-	id_buf aid;
-	int64_t now = shieldd_now();
-
-	/*
-	 * A key that could pass for an option goes to no plugin, not even
-	 * purge: the blob it names, if any, is left for a person to remove.
-	 */
-	if (key != NULL && (bad = endpoint_key_check(key)) != NULL) {
-		endpoint_key_quote(key, shown, sizeof shown);
-		sup_say(run, "the store returned the key \"%s\", which "
-		    "shieldd refuses (%s): no archive is recorded and the key "
-		    "is passed to no plugin, not even to purge; remove that "
-		    "blob from the store by hand", shown, bad);
-		snprintf(whybuf, sizeof whybuf, "the store returned a key "
-		    "shieldd refuses (%s)", bad);
-		if (why == NULL)
-			why = whybuf;
-		free(key);
-		key = NULL;
-	}
-	if (why == NULL && key == NULL)
-		why = "the store did not print a valid {\"key\": ...}";
-	if (why != NULL) {
-		if (key != NULL)
-			sup_purge_partial(run, key);
-		free(key);
-		sup_finish(run, run->cancel_reason == 1 ? "canceled" :
-		    "failed", res->bytes, why);
-		return;
-	}
-	memset(&a, 0, sizeof a);
-	memcpy(a.target_uuid, run->task.target_uuid, sizeof a.target_uuid);
-	memcpy(a.store_uuid, run->task.store_uuid, sizeof a.store_uuid);
-	memcpy(a.job_uuid, run->task.job_uuid, sizeof a.job_uuid);
-	a.store_key = key;
-	a.taken_at = run->task.started_at != 0 ? run->task.started_at : now;
-	a.expires_at = a.taken_at + run->expiry;
-	a.notes = "";
-	snprintf(a.status, sizeof a.status, "valid");
-	a.size = res->bytes;
-	memcpy(a.sha256, res->sha256, sizeof a.sha256);
-	if (catalog_archive_create(run->sup->d->cat, &a, aid) != CAT_OK) {
-		sup_purge_partial(run, key);
-		free(key);
-		sup_finish(run, "failed", res->bytes,
-		    "cannot record the archive in the catalog");
-		return;
-	}
-	catalog_task_set_archive(run->sup->d->cat, run->task.uuid, aid);
-	free(key);
-	sup_say(run, "archive %s stored: %lld bytes, sha256 %s", aid,
-	    (long long)res->bytes, res->sha256);
-	sup = run->sup;
-	sup->stats.bytes_backed_up += res->bytes;
-	sup_finish(run, "done", res->bytes, NULL);
-	/* The new archive may expire before anything else due. */
-	scheduler_expiry_changed(sup->d->sched);
-}
-
-/* A purge ended: mark the archive, or schedule a retry. */
-static void
-sup_purge_done(struct sup_run *run, const struct pipeline_result *res)
-{
-	struct supervisor *sup = run->sup;
-	struct catalog *cat = sup->d->cat;
-	struct cat_archive a;
-	int64_t wait;
-
-	if (res->failure == NULL) {
-		catalog_archive_set_status(cat, run->archive, "purged");
-		sup_finish(run, "done", 0, NULL);
-	} else {
-		memset(&a, 0, sizeof a);
-		if (catalog_archive_get(cat, run->archive, &a) == CAT_OK) {
-			wait = 60LL << (a.purge_attempts < 8 ?
-			    a.purge_attempts : 8);
-			if (wait > SUP_PURGE_BACKOFF_MAX)
-				wait = SUP_PURGE_BACKOFF_MAX;
-			catalog_archive_purge_failed(cat, run->archive,
-			    shieldd_now() + wait);
-			sup_say(run, "will retry the purge in %lld s",
-			    (long long)wait);
-			cat_archive_clear(&a);
-		}
-		sup_finish(run, run->cancel_reason == 1 ? "canceled" :
-		    "failed", 0, res->failure);
-	}
-	/* run is gone now. */
-	scheduler_expiry_changed(sup->d->sched);
-}
-
 /* Every process of a task has ended. */
 static void
 sup_done_cb(struct pipeline *pl, const struct pipeline_result *res, void *arg)
 {
-	struct sup_run *run = arg;
+	struct task_run *run = arg;
 
 	(void)pl;
-	sup_debug(run, "exit statuses: producer %d, consumer %d; %lld bytes, "
-	    "sha256 %s", res->producer_status, res->consumer_status,
+	task_run_debug(run, "exit statuses: producer %d, consumer %d; %lld "
+	    "bytes, sha256 %s", res->producer_status, res->consumer_status,
 	    (long long)res->bytes, res->sha256);
-	if (run->cancel_reason == 2 && res->failure != NULL) {
-		sup_finish(run, "failed", res->bytes,
+	if (run->cancel == TASK_CANCEL_SHUTDOWN && res->failure != NULL) {
+		task_run_finish(run, CAT_TASK_FAILED, res->bytes,
 		    run->sup->shutdown_reason);
 		return;
 	}
-	switch (run->op) {
-	case SUP_BACKUP:
-		sup_backup_done(run, res);
-		break;
-	case SUP_RESTORE:
-		if (res->failure == NULL)
-			run->sup->stats.bytes_restored += res->bytes;
-		sup_finish(run, res->failure == NULL ? "done" :
-		    run->cancel_reason == 1 ? "canceled" : "failed",
-		    res->bytes, res->failure);
-		break;
-	case SUP_PURGE:
-		sup_purge_done(run, res);
-		break;
-	}
+	run->kind->done(run, res);
 }
 
-/* Prepare a backup: the job's target and store. */
-static int
-sup_prepare_backup(struct sup_run *run, char **errp)
+/* A run of a task row, started: ownership of the row moves to the run. */
+struct task_run *
+task_run_new(struct supervisor *sup, struct cat_task *t)
 {
-	struct cat_job j;
-	int rc;
+	struct task_run *run;
+	enum cat_task_type type;
 
-	memset(&j, 0, sizeof j);
-	if (catalog_job_get(run->sup->d->cat, run->task.job_uuid, &j) !=
-	    CAT_OK) {
-		*errp = xstrdup("the job no longer exists");
-		return -1;
-	}
-	run->expiry = j.expiry;
-	run->store_plugin = xstrdup(j.store_plugin);
-	run->store_endpoint = xstrdup(j.store_endpoint);
-	rc = sup_stage(run, 0, j.target_plugin, "backup", j.target_endpoint,
-	    NULL, errp);
-	if (rc == 0)
-		rc = sup_stage(run, 1, j.store_plugin, "store",
-		    j.store_endpoint, NULL, errp);
-	cat_job_clear(&j);
-	return rc;
-}
-
-/* Prepare a restore: the archive's store, the task's target. */
-static int
-sup_prepare_restore(struct sup_run *run, struct pipeline_opts *o,
-    char **errp)
-{
-	struct cat_archive a;
-	struct cat_system t;
-	int rc;
-
-	memset(&a, 0, sizeof a);
-	memset(&t, 0, sizeof t);
-	if (catalog_archive_get(run->sup->d->cat, run->task.archive_uuid,
-	    &a) != CAT_OK) {
-		*errp = xstrdup("the archive no longer exists");
-		return -1;
-	}
-	if (a.store_plugin == NULL) {
-		cat_archive_clear(&a);
-		*errp = xstrdup("the archive's store no longer exists");
-		return -1;
-	}
-	if (catalog_system_get(run->sup->d->cat, CAT_TARGET,
-	    run->task.target_uuid, &t) != CAT_OK) {
-		cat_archive_clear(&a);
-		*errp = xstrdup("the target no longer exists");
-		return -1;
-	}
-	rc = sup_stage(run, 0, a.store_plugin, "retrieve", a.store_endpoint,
-	    a.store_key, errp);
-	if (rc == 0)
-		rc = sup_stage(run, 1, t.plugin, "restore", t.endpoint, NULL,
-		    errp);
-	if (rc == 0 && a.sha256[0] != '\0') {
-		o->expect_sha256 = xstrdup(a.sha256);
-		o->expect_bytes = a.size;
-	}
-	if (rc == 0) {
-		timefmt_buf when;
-
-		timefmt_utc(a.taken_at, when);
-		sup_say(run, "restoring archive %s (taken %s UTC) to target "
-		    "%s", a.uuid, when, t.name);
-	}
-	cat_system_clear(&t);
-	cat_archive_clear(&a);
-	return rc;
-}
-
-/* Prepare a purge: the archive's store and key. */
-static int
-sup_prepare_purge(struct sup_run *run, char **errp)
-{
-	struct cat_archive a;
-	int rc;
-
-	memset(&a, 0, sizeof a);
-	if (catalog_archive_get(run->sup->d->cat, run->task.archive_uuid,
-	    &a) != CAT_OK) {
-		*errp = xstrdup("the archive no longer exists");
-		return -1;
-	}
-	if (a.store_plugin == NULL) {
-		cat_archive_clear(&a);
-		*errp = xstrdup("the archive's store no longer exists");
-		return -1;
-	}
-	rc = sup_stage(run, 1, a.store_plugin, "purge", a.store_endpoint,
-	    a.store_key, errp);
-	cat_archive_clear(&a);
-	return rc;
+	run = xcalloc(1, sizeof *run);
+	run->sup = sup;
+	run->task = *t;
+	memset(t, 0, sizeof *t);
+	if (cat_task_type_parse(run->task.op, &type) != 0)
+		type = CAT_TASK_PURGE;	/* never stored: requests are typed */
+	run->kind = sup_kinds[type];
+	run->log = tasklog_new(sup->env.cat, run->task.uuid, sup->env.now);
+	clock_gettime(CLOCK_MONOTONIC, &run->t0);
+	TAILQ_INSERT_TAIL(&sup->running, run, entry);
+	sup->nrunning++;
+	run->task.started_at = sup->env.now();
+	catalog_task_start(sup->env.cat, run->task.uuid, run->task.started_at);
+	return run;
 }
 
 /* Start a pending task. */
 static void
 sup_start(struct supervisor *sup, struct cat_task *t)
 {
+	struct task_run *run = task_run_new(sup, t);
+	struct sup_stage *src = &run->stage[TASK_SOURCE];
+	struct sup_stage *sink = &run->stage[TASK_SINK];
 	struct pipeline_stage st[2];
 	struct pipeline_opts o;
 	struct pipeline_cbs cbs;
-	struct sup_run *run;
 	char *err = NULL;
-	int rc, i;
+	int i;
 
-	run = xcalloc(1, sizeof *run);
-	run->sup = sup;
-	run->task = *t;
-	memset(t, 0, sizeof *t);	/* ownership moved */
-	run->log = tasklog_new(sup->d->cat, run->task.uuid, shieldd_now);
-	clock_gettime(CLOCK_MONOTONIC, &run->t0);
-	run->op = strcmp(run->task.op, "backup") == 0 ? SUP_BACKUP :
-	    strcmp(run->task.op, "restore") == 0 ? SUP_RESTORE : SUP_PURGE;
-	memcpy(run->archive, run->task.archive_uuid, sizeof run->archive);
-	TAILQ_INSERT_TAIL(&sup->running, run, entry);
-	sup->nrunning++;
-	run->task.started_at = shieldd_now();
-	catalog_task_start(sup->d->cat, run->task.uuid, run->task.started_at);
-	memset(&o, 0, sizeof o);
-	o.timeout_s = sup->d->cfg.task_timeout;
-	o.idle_s = sup->d->cfg.idle_timeout;
-	switch (run->op) {
-	case SUP_BACKUP:
-		rc = sup_prepare_backup(run, &err);
-		break;
-	case SUP_RESTORE:
-		rc = sup_prepare_restore(run, &o, &err);
-		break;
-	default:
-		rc = sup_prepare_purge(run, &err);
-		break;
-	}
-	if (rc != 0) {
-		sup_finish(run, "failed", 0, err);
+	if (run->kind->prepare(run, &err) != 0) {
+		task_run_finish(run, CAT_TASK_FAILED, 0, err);
 		free(err);
 		return;
 	}
 	memset(st, 0, sizeof st);
 	for (i = 0; i < 2; i++) {
-		st[i].name = run->stage_name[i];
-		st[i].path = run->stage_path[i];
-		st[i].argv = run->argv[i];
+		st[i].name = run->stage[i].name;
+		st[i].path = run->stage[i].path;
+		st[i].argv = run->stage[i].argv;
 	}
-	if (run->op == SUP_PURGE)
-		sup_say(run, "running %s purge", run->stage_name[1]);
+	if (src->path == NULL)
+		task_run_say(run, "running %s %s", sink->name, sink->argv[1]);
 	else
-		sup_say(run, "running %s %s | %s %s", run->stage_name[0],
-		    run->argv[0][1], run->stage_name[1], run->argv[1][1]);
-	sup_debug(run, "plugins: %s and %s (endpoints not shown)",
-	    run->stage_path[0] ? run->stage_path[0] : "-",
-	    run->stage_path[1]);
+		task_run_say(run, "running %s %s | %s %s", src->name,
+		    src->argv[1], sink->name, sink->argv[1]);
+	task_run_debug(run, "plugins: %s and %s (endpoints not shown)",
+	    src->path != NULL ? src->path : "-", sink->path);
+	memset(&o, 0, sizeof o);
+	o.timeout_s = sup->env.task_timeout;
+	o.idle_s = sup->env.idle_timeout;
+	o.expect_sha256 = run->expect_sha256;
+	o.expect_bytes = run->expect_bytes;
 	memset(&cbs, 0, sizeof cbs);
 	cbs.line = sup_line_cb;
 	cbs.done = sup_done_cb;
-	run->pl = pipeline_start(sup->d->children, run->op == SUP_PURGE ?
-	    NULL : &st[0], &st[1], &o, &cbs, run, &err);
-	free((char *)o.expect_sha256);
+	run->pl = pipeline_start(sup->env.children, src->path == NULL ? NULL :
+	    &st[TASK_SOURCE], &st[TASK_SINK], &o, &cbs, run, &err);
 	if (run->pl == NULL) {
-		sup_finish(run, "failed", 0, err);
+		task_run_finish(run, CAT_TASK_FAILED, 0, err);
 		free(err);
 	}
 }
 
-/* 1 if a backup or restore of this target is running. */
+/* 1 if a task of a per-target kind runs for this target. */
 static int
 sup_target_busy(struct supervisor *sup, const char *target)
 {
-	struct sup_run *run;
+	struct task_run *run;
 
 	TAILQ_FOREACH(run, &sup->running, entry) {
-		if (run->op != SUP_PURGE &&
+		if (run->kind->per_target &&
 		    strcmp(run->task.target_uuid, target) == 0)
 			return 1;
 	}
@@ -754,20 +611,24 @@ static void
 sup_kick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct supervisor *sup = arg;
+	int workers = sup->env.workers;
+	enum cat_task_type type;
 	struct cat_filter f;
 	struct cat_task *t = NULL;
 	size_t n = 0, i;
 
 	(void)fd;
 	(void)ev;
-	if (sup->shutting_down || sup->nrunning >= sup->d->cfg.workers)
+	if (sup->shutting_down || sup->nrunning >= workers)
 		return;
 	cat_filter_init(&f);
-	f.status = "pending";
-	if (catalog_tasks(sup->d->cat, &f, 0, &t, &n) != CAT_OK)
+	f.status = cat_task_status_name(CAT_TASK_PENDING);
+	if (catalog_tasks(sup->env.cat, &f, 0, &t, &n) != CAT_OK)
 		return;
-	for (i = n; i-- > 0 && sup->nrunning < sup->d->cfg.workers;) {
-		if (strcmp(t[i].op, "purge") != 0 &&
+	for (i = n; i-- > 0 && sup->nrunning < workers;) {
+		if (cat_task_type_parse(t[i].op, &type) != 0)
+			continue;
+		if (sup_kinds[type]->per_target &&
 		    sup_target_busy(sup, t[i].target_uuid))
 			continue;
 		sup_start(sup, &t[i]);
@@ -787,16 +648,16 @@ sup_kick(struct supervisor *sup)
 
 /* Create the supervisor and look at the queue. */
 struct supervisor *
-supervisor_new(struct shieldd *d)
+supervisor_new(const struct supervisor_env *env)
 {
 	struct supervisor *sup = xcalloc(1, sizeof *sup);
 	struct timeval tv = { SUP_FLUSH_MS / 1000, 0 };
 
-	sup->d = d;
+	sup->env = *env;
 	TAILQ_INIT(&sup->running);
 	LIST_INIT(&sup->cleanups);
-	sup->kick = evtimer_new(d->base, sup_kick_cb, sup);
-	sup->flush = event_new(d->base, -1, EV_PERSIST, sup_flush_cb, sup);
+	sup->kick = evtimer_new(env->base, sup_kick_cb, sup);
+	sup->flush = event_new(env->base, -1, EV_PERSIST, sup_flush_cb, sup);
 	evtimer_add(sup->flush, &tv);
 	sup_kick(sup);
 	return sup;
@@ -807,26 +668,22 @@ void
 supervisor_free(struct supervisor *sup)
 {
 	struct sup_cleanup *c;
-	struct sup_run *run;
-	size_t i;
+	struct task_run *run;
 
 	if (sup == NULL)
 		return;
 	while ((run = TAILQ_FIRST(&sup->running)) != NULL) {
 		TAILQ_REMOVE(&sup->running, run, entry);
-		sup_flush_run(run);
-		catalog_task_finish(sup->d->cat, run->task.uuid, "failed",
-		    shieldd_now(), 0, sup->shutdown_reason != NULL ?
-		    sup->shutdown_reason : "interrupted");
+		tasklog_flush(run->log);
+		catalog_task_finish(sup->env.cat, run->task.uuid,
+		    cat_task_status_name(CAT_TASK_FAILED), sup->env.now(), 0,
+		    sup->shutdown_reason != NULL ? sup->shutdown_reason :
+		    "interrupted");
 		sup_run_free(run);
 	}
 	while ((c = LIST_FIRST(&sup->cleanups)) != NULL) {
 		LIST_REMOVE(c, entry);
-		pipeline_free(c->pl);
-		for (i = 0; i < 6; i++)
-			free(c->argv_mem[i]);
-		free(c->path);
-		free(c);
+		sup_cleanup_free(c);
 	}
 	event_free(sup->kick);
 	event_free(sup->flush);
@@ -834,17 +691,25 @@ supervisor_free(struct supervisor *sup)
 	free(sup);
 }
 
-/* Insert a pending task and kick the queue. */
-static int
-sup_queue(struct supervisor *sup, struct cat_task *t, id_buf out,
-    int *status, char **errp)
+/* Queue a task of a kind: check the request, insert the row, kick. */
+int
+supervisor_queue(struct supervisor *sup, enum cat_task_type type,
+    const struct task_request *req, id_buf out, int *status, char **errp)
 {
+	const struct task_kind *kind = sup_kinds[type];
+	struct cat_task t;
+
+	memset(&t, 0, sizeof t);
+	if (kind->request(sup->env.cat, req, &t, status, errp) != 0)
+		return -1;
 	if (sup->shutting_down) {
 		*status = CAT_INUSE;
 		*errp = xstrdup("shieldd is shutting down");
 		return -1;
 	}
-	if (catalog_task_create(sup->d->cat, t, shieldd_now(), out) !=
+	t.owner = (char *)(req->owner != NULL ? req->owner : "system");
+	snprintf(t.op, sizeof t.op, "%s", cat_task_type_name(type));
+	if (catalog_task_create(sup->env.cat, &t, sup->env.now(), out) !=
 	    CAT_OK) {
 		*status = CAT_ERR;
 		*errp = xstrdup("cannot record the task");
@@ -854,136 +719,35 @@ sup_queue(struct supervisor *sup, struct cat_task *t, id_buf out,
 	return 0;
 }
 
-/* Queue a backup of a job. */
-int
-supervisor_backup(struct supervisor *sup, const char *job_uuid,
-    const char *owner, id_buf out, int *status, char **errp)
-{
-	struct cat_task t;
-	struct cat_job j;
-	int rc;
-
-	memset(&j, 0, sizeof j);
-	if ((rc = catalog_job_get(sup->d->cat, job_uuid, &j)) != CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "job not found" :
-		    "cannot read the job");
-		return -1;
-	}
-	memset(&t, 0, sizeof t);
-	t.owner = (char *)owner;
-	snprintf(t.op, sizeof t.op, "backup");
-	memcpy(t.job_uuid, j.uuid, sizeof t.job_uuid);
-	memcpy(t.target_uuid, j.target_uuid, sizeof t.target_uuid);
-	memcpy(t.store_uuid, j.store_uuid, sizeof t.store_uuid);
-	cat_job_clear(&j);
-	return sup_queue(sup, &t, out, status, errp);
-}
-
-/* Queue a restore of an archive, to its own target or another. */
-int
-supervisor_restore(struct supervisor *sup, const char *archive_uuid,
-    const char *target_uuid, const char *owner, id_buf out, int *status,
-    char **errp)
-{
-	struct cat_archive a;
-	struct cat_system s;
-	struct cat_task t;
-	int rc;
-
-	memset(&a, 0, sizeof a);
-	if ((rc = catalog_archive_get(sup->d->cat, archive_uuid, &a)) !=
-	    CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
-		    "cannot read the archive");
-		return -1;
-	}
-	if (strcmp(a.status, "purged") == 0) {
-		cat_archive_clear(&a);
-		*status = CAT_INUSE;
-		*errp = xstrdup("archive has been purged from its store");
-		return -1;
-	}
-	memset(&t, 0, sizeof t);
-	t.owner = (char *)owner;
-	snprintf(t.op, sizeof t.op, "restore");
-	memcpy(t.archive_uuid, a.uuid, sizeof t.archive_uuid);
-	memcpy(t.store_uuid, a.store_uuid, sizeof t.store_uuid);
-	snprintf(t.target_uuid, sizeof t.target_uuid, "%s",
-	    target_uuid != NULL ? target_uuid : a.target_uuid);
-	cat_archive_clear(&a);
-	memset(&s, 0, sizeof s);
-	if ((rc = catalog_system_get(sup->d->cat, CAT_TARGET, t.target_uuid,
-	    &s)) != CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "target not found" :
-		    "cannot read the target");
-		return -1;
-	}
-	cat_system_clear(&s);
-	return sup_queue(sup, &t, out, status, errp);
-}
-
-/* Queue the removal of an archive's blob. */
-int
-supervisor_purge(struct supervisor *sup, const char *archive_uuid,
-    const char *owner, id_buf out, int *status, char **errp)
-{
-	struct cat_archive a;
-	struct cat_task t;
-	int rc;
-
-	memset(&a, 0, sizeof a);
-	if ((rc = catalog_archive_get(sup->d->cat, archive_uuid, &a)) !=
-	    CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
-		    "cannot read the archive");
-		return -1;
-	}
-	if (strcmp(a.status, "purged") == 0) {
-		cat_archive_clear(&a);
-		*status = CAT_NOTFOUND;
-		*errp = xstrdup("archive has already been purged");
-		return -1;
-	}
-	memset(&t, 0, sizeof t);
-	t.owner = (char *)(owner != NULL ? owner : "system");
-	snprintf(t.op, sizeof t.op, "purge");
-	memcpy(t.archive_uuid, a.uuid, sizeof t.archive_uuid);
-	memcpy(t.store_uuid, a.store_uuid, sizeof t.store_uuid);
-	memcpy(t.target_uuid, a.target_uuid, sizeof t.target_uuid);
-	cat_archive_clear(&a);
-	return sup_queue(sup, &t, out, status, errp);
-}
-
 /* Cancel a task. */
 int
 supervisor_cancel(struct supervisor *sup, const char *uuid)
 {
+	enum cat_task_status st;
+	struct task_run *run;
 	struct cat_task t;
-	struct sup_run *run;
 	int rc;
 
 	TAILQ_FOREACH(run, &sup->running, entry) {
 		if (strcmp(run->task.uuid, uuid) == 0) {
-			if (run->cancel_reason == 0) {
-				run->cancel_reason = 1;
-				sup_say(run, "canceled by request");
+			if (run->cancel == TASK_CANCEL_NONE) {
+				run->cancel = TASK_CANCEL_USER;
+				task_run_say(run, "canceled by request");
 				pipeline_cancel(run->pl);
 			}
 			return CAT_OK;
 		}
 	}
 	memset(&t, 0, sizeof t);
-	if ((rc = catalog_task_get(sup->d->cat, uuid, &t)) != CAT_OK)
+	if ((rc = catalog_task_get(sup->env.cat, uuid, &t)) != CAT_OK)
 		return rc;
-	rc = strcmp(t.status, "pending") == 0 ? CAT_OK : CAT_INUSE;
+	rc = cat_task_status_parse(t.status, &st) == 0 &&
+	    st == CAT_TASK_PENDING ? CAT_OK : CAT_INUSE;
 	cat_task_clear(&t);
 	if (rc == CAT_OK)
-		catalog_task_finish(sup->d->cat, uuid, "canceled",
-		    shieldd_now(), 0, "canceled before it started");
+		catalog_task_finish(sup->env.cat, uuid,
+		    cat_task_status_name(CAT_TASK_CANCELED), sup->env.now(), 0,
+		    "canceled before it started");
 	return rc;
 }
 
@@ -991,7 +755,7 @@ supervisor_cancel(struct supervisor *sup, const char *uuid)
 int64_t
 supervisor_task_bytes(struct supervisor *sup, const char *uuid)
 {
-	struct sup_run *run;
+	struct task_run *run;
 
 	TAILQ_FOREACH(run, &sup->running, entry) {
 		if (strcmp(run->task.uuid, uuid) == 0)
@@ -1007,14 +771,16 @@ supervisor_running(struct supervisor *sup)
 	return sup->nrunning;
 }
 
-/* 1 if a purge of this archive is running. */
+/* 1 if a task of this type runs for this archive. */
 int
-supervisor_purging(struct supervisor *sup, const char *archive)
+supervisor_archive_busy(struct supervisor *sup, enum cat_task_type type,
+    const char *archive)
 {
-	struct sup_run *run;
+	struct task_run *run;
 
 	TAILQ_FOREACH(run, &sup->running, entry) {
-		if (run->op == SUP_PURGE && strcmp(run->archive, archive) == 0)
+		if (run->kind->type == type &&
+		    strcmp(run->task.archive_uuid, archive) == 0)
 			return 1;
 	}
 	return 0;
@@ -1025,7 +791,7 @@ void
 supervisor_shutdown(struct supervisor *sup, const char *reason,
     void (*done_cb)(void *), void *arg)
 {
-	struct sup_run *run;
+	struct task_run *run;
 
 	sup->shutting_down = 1;
 	free(sup->shutdown_reason);
@@ -1038,9 +804,9 @@ supervisor_shutdown(struct supervisor *sup, const char *reason,
 	sup->shutdown_cb = done_cb;
 	sup->shutdown_arg = arg;
 	TAILQ_FOREACH(run, &sup->running, entry) {
-		if (run->cancel_reason == 0 && run->pl != NULL) {
-			run->cancel_reason = 2;
-			sup_say(run, "%s", reason);
+		if (run->cancel == TASK_CANCEL_NONE && run->pl != NULL) {
+			run->cancel = TASK_CANCEL_SHUTDOWN;
+			task_run_say(run, "%s", reason);
 			pipeline_cancel(run->pl);
 		}
 	}

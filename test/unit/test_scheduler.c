@@ -1,9 +1,10 @@
 /*
  * The scheduler with an injected clock: runs fire once per slot, missed runs
  * are caught up once, a busy job is skipped visibly, pause and unpause take
- * effect at once, and SHIELD_MODE=DEV fires every minute.  A real catalog,
- * event base and supervisor; no plugins are needed because the tasks the
- * scheduler queues are counted before anything runs them.
+ * effect at once, SHIELD_MODE=DEV fires every minute, and expired archives
+ * are handed to the purge callback.  The scheduler alone: a real catalog
+ * and event base, an injected clock, and callbacks in place of the task
+ * engine (a queued backup becomes a pending row, as the engine's would).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +20,8 @@
 #include <event2/event.h>
 
 #include "catalog.h"
-#include "child.h"
-#include "daemon.h"
 #include "log.h"
-#include "plugins.h"
 #include "scheduler.h"
-#include "supervisor.h"
 
 /* 2026-03-02 00:00:00 UTC, a Monday. */
 #define T0 1772409600LL
@@ -39,10 +36,14 @@ fake_clock(void)
 }
 
 struct fixture {
-	char		 dir[64];
-	char		 db[96];
-	struct shieldd	 d;
-	id_buf		 job;
+	char			 dir[64];
+	char			 db[96];
+	struct catalog		*cat;
+	struct event_base	*base;
+	struct scheduler	*sched;
+	id_buf			 job;
+	int			 purges;	/* purge callbacks */
+	int			 purging;	/* what "purging?" answers */
 };
 
 /* Create a catalog with one unpaused job on the given schedule. */
@@ -60,18 +61,87 @@ fixture_job(struct fixture *f, const char *when, int paused)
 	j.name = "job";
 	j.summary = "";
 	j.paused = paused;
-	assert_int_equal(catalog_schedule_create(f->d.cat, &sc,
+	assert_int_equal(catalog_schedule_create(f->cat, &sc,
 	    j.schedule_uuid), CAT_OK);
-	assert_int_equal(catalog_retention_create(f->d.cat, &r,
+	assert_int_equal(catalog_retention_create(f->cat, &r,
 	    j.retention_uuid), CAT_OK);
-	assert_int_equal(catalog_system_create(f->d.cat, CAT_TARGET, &t,
+	assert_int_equal(catalog_system_create(f->cat, CAT_TARGET, &t,
 	    j.target_uuid), CAT_OK);
-	assert_int_equal(catalog_system_create(f->d.cat, CAT_STORE, &t,
+	assert_int_equal(catalog_system_create(f->cat, CAT_STORE, &t,
 	    j.store_uuid), CAT_OK);
-	assert_int_equal(catalog_job_create(f->d.cat, &j, f->job), CAT_OK);
+	assert_int_equal(catalog_job_create(f->cat, &j, f->job), CAT_OK);
 }
 
-/* Bring up the daemon's parts the scheduler needs (not started yet). */
+/*
+ * The queue-a-backup callback: a pending backup row, as the task engine
+ * would insert, so the tests count what the scheduler asked for.
+ */
+static int
+fake_backup(void *arg, const char *job, id_buf out, char **errp)
+{
+	struct fixture *f = arg;
+	struct cat_task t;
+	struct cat_job j;
+
+	memset(&j, 0, sizeof j);
+	if (catalog_job_get(f->cat, job, &j) != CAT_OK) {
+		*errp = strdup("no such job");
+		return -1;
+	}
+	memset(&t, 0, sizeof t);
+	t.owner = "system";
+	snprintf(t.op, sizeof t.op, "backup");
+	memcpy(t.job_uuid, j.uuid, sizeof t.job_uuid);
+	memcpy(t.target_uuid, j.target_uuid, sizeof t.target_uuid);
+	memcpy(t.store_uuid, j.store_uuid, sizeof t.store_uuid);
+	cat_job_clear(&j);
+	assert_int_equal(catalog_task_create(f->cat, &t, fake_now, out),
+	    CAT_OK);
+	return 0;
+}
+
+/* The queue-a-purge callback: counted. */
+static int
+fake_purge(void *arg, const char *archive, char **errp)
+{
+	struct fixture *f = arg;
+
+	(void)archive;
+	(void)errp;
+	f->purges++;
+	return 0;
+}
+
+/* Whether a purge of the archive runs: as the test says. */
+static int
+fake_purging(void *arg, const char *archive)
+{
+	struct fixture *f = arg;
+
+	(void)archive;
+	return f->purging;
+}
+
+/* A scheduler alone: a catalog, an event base, a clock and callbacks. */
+static void
+fixture_scheduler(struct fixture *f, int dev_mode)
+{
+	struct scheduler_env env;
+
+	memset(&env, 0, sizeof env);
+	env.base = f->base;
+	env.cat = f->cat;
+	env.now = fake_clock;
+	env.dev_mode = dev_mode;
+	env.backup = fake_backup;
+	env.purge = fake_purge;
+	env.purging = fake_purging;
+	env.arg = f;
+	scheduler_free(f->sched);
+	f->sched = scheduler_new(&env);
+}
+
+/* A catalog and a scheduler (not started yet). */
 static int
 setup(void **state)
 {
@@ -81,15 +151,10 @@ setup(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/shield-sched-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->db, sizeof f->db, "%s/c.db", f->dir);
-	f->d.cfg.workers = 1;
-	f->d.clock = fake_clock;
-	f->d.cat = catalog_open(f->db, &err);
-	assert_non_null(f->d.cat);
-	f->d.base = event_base_new();
-	f->d.children = child_set_new(f->d.base);
-	f->d.plugins = plugins_new(f->d.children, f->dir);
-	f->d.sup = supervisor_new(&f->d);
-	f->d.sched = scheduler_new(&f->d);
+	f->cat = catalog_open(f->db, &err);
+	assert_non_null(f->cat);
+	f->base = event_base_new();
+	fixture_scheduler(f, 0);
 	fake_now = T0;
 	*state = f;
 	return 0;
@@ -102,12 +167,9 @@ teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	scheduler_free(f->d.sched);
-	supervisor_free(f->d.sup);
-	plugins_free(f->d.plugins);
-	child_set_free(f->d.children);
-	event_base_free(f->d.base);
-	catalog_free(f->d.cat);
+	scheduler_free(f->sched);
+	event_base_free(f->base);
+	catalog_free(f->cat);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -124,7 +186,7 @@ count_tasks(struct fixture *f, const char *status)
 
 	cat_filter_init(&flt);
 	flt.job = f->job;
-	assert_int_equal(catalog_tasks(f->d.cat, &flt, 0, &t, &n), CAT_OK);
+	assert_int_equal(catalog_tasks(f->cat, &flt, 0, &t, &n), CAT_OK);
 	for (i = 0; i < n; i++) {
 		if (*status == '\0' || strcmp(t[i].status, status) == 0)
 			c++;
@@ -140,16 +202,16 @@ test_scheduler_once_per_slot(void **state)
 	struct fixture *f = *state;
 
 	fixture_job(f, "every 15 minutes", 0);
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 900);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 900);
 	fake_now = T0 + 899;
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, ""), 0);
 	fake_now = T0 + 900;
-	scheduler_tick(f->d.sched);
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, "pending"), 1);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 1800);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 1800);
 }
 
 /* The previous run is still pending at the next slot: skipped, visibly. */
@@ -159,11 +221,11 @@ test_scheduler_busy_job_skipped(void **state)
 	struct fixture *f = *state;
 
 	fixture_job(f, "every 15 minutes", 0);
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
 	fake_now = T0 + 900;
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
 	fake_now = T0 + 1800;
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, "pending"), 1);
 	assert_int_equal(count_tasks(f, "canceled"), 1);
 }
@@ -175,14 +237,14 @@ test_scheduler_catch_up_once(void **state)
 	struct fixture *f = *state;
 
 	fixture_job(f, "every 15 minutes", 0);
-	assert_int_equal(catalog_job_set_last_scheduled(f->d.cat, f->job,
+	assert_int_equal(catalog_job_set_last_scheduled(f->cat, f->job,
 	    T0 - 3 * 86400), CAT_OK);
 	fake_now = T0 + 60;
-	assert_int_equal(scheduler_start(f->d.sched, fake_now), 0);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 60);
-	scheduler_tick(f->d.sched);
+	assert_int_equal(scheduler_start(f->sched, fake_now), 0);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 60);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, ""), 1);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 900);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 900);
 }
 
 /* A job that never ran before is not "caught up" at start. */
@@ -192,10 +254,10 @@ test_scheduler_new_job_waits(void **state)
 	struct fixture *f = *state;
 
 	fixture_job(f, "daily at 4am", 0);
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
-	scheduler_tick(f->d.sched);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, ""), 0);
-	assert_true(scheduler_next_run(f->d.sched, f->job) > T0);
+	assert_true(scheduler_next_run(f->sched, f->job) > T0);
 }
 
 /* Pause and unpause reach the scheduler at once. */
@@ -206,23 +268,23 @@ test_scheduler_pause_unpause(void **state)
 	int i;
 
 	fixture_job(f, "every 15 minutes", 1);
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), 0);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), 0);
 	for (i = 1; i <= 8; i++) {
 		fake_now = T0 + i * 900;
-		scheduler_tick(f->d.sched);
+		scheduler_tick(f->sched);
 	}
 	assert_int_equal(count_tasks(f, ""), 0);
-	assert_int_equal(catalog_job_set_paused(f->d.cat, f->job, 0), CAT_OK);
-	scheduler_reload_job(f->d.sched, f->job);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job),
+	assert_int_equal(catalog_job_set_paused(f->cat, f->job, 0), CAT_OK);
+	scheduler_reload_job(f->sched, f->job);
+	assert_int_equal(scheduler_next_run(f->sched, f->job),
 	    T0 + 9 * 900);
 	fake_now = T0 + 9 * 900;
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, ""), 1);
-	assert_int_equal(catalog_job_set_paused(f->d.cat, f->job, 1), CAT_OK);
-	scheduler_reload_job(f->d.sched, f->job);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), 0);
+	assert_int_equal(catalog_job_set_paused(f->cat, f->job, 1), CAT_OK);
+	scheduler_reload_job(f->sched, f->job);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), 0);
 }
 
 /* Deleting a job removes it from the heap. */
@@ -232,13 +294,13 @@ test_scheduler_delete(void **state)
 	struct fixture *f = *state;
 
 	fixture_job(f, "hourly at :30", 0);
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 1800);
-	assert_int_equal(catalog_job_delete(f->d.cat, f->job), CAT_OK);
-	scheduler_reload_job(f->d.sched, f->job);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), 0);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 1800);
+	assert_int_equal(catalog_job_delete(f->cat, f->job), CAT_OK);
+	scheduler_reload_job(f->sched, f->job);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), 0);
 	fake_now = T0 + 1800;
-	scheduler_tick(f->d.sched);
+	scheduler_tick(f->sched);
 	assert_int_equal(count_tasks(f, ""), 0);
 }
 
@@ -248,11 +310,11 @@ test_scheduler_dev_mode(void **state)
 {
 	struct fixture *f = *state;
 
-	f->d.cfg.dev_mode = 1;
+	fixture_scheduler(f, 1);
 	fixture_job(f, "monthly at 3am on 15th", 0);
 	fake_now = T0 + 30;
-	assert_int_equal(scheduler_start(f->d.sched, fake_now), 0);
-	assert_int_equal(scheduler_next_run(f->d.sched, f->job), T0 + 60);
+	assert_int_equal(scheduler_start(f->sched, fake_now), 0);
+	assert_int_equal(scheduler_next_run(f->sched, f->job), T0 + 60);
 }
 
 /* Many jobs: the heap pops them in time order, each exactly once. */
@@ -270,15 +332,51 @@ test_scheduler_many_jobs(void **state)
 		snprintf(when, sizeof when, "hourly at :%02d", i % 60);
 		fixture_job(f, when, 0);
 	}
-	assert_int_equal(scheduler_start(f->d.sched, T0), 0);
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
 	for (i = 1; i <= 60; i++) {
 		fake_now = T0 + i * 60;
-		scheduler_tick(f->d.sched);
+		scheduler_tick(f->sched);
 	}
 	cat_filter_init(&flt);
-	assert_int_equal(catalog_tasks(f->d.cat, &flt, 0, &t, &n), CAT_OK);
+	assert_int_equal(catalog_tasks(f->cat, &flt, 0, &t, &n), CAT_OK);
 	assert_int_equal(n, 200);
 	cat_tasks_free(t, n);
+}
+
+/* An expired archive is handed to the purge callback, unless it is purging. */
+static void
+test_scheduler_expiry_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct cat_archive a;
+	struct cat_job j;
+	id_buf aid;
+
+	fixture_job(f, "daily at 4am", 0);
+	memset(&j, 0, sizeof j);
+	assert_int_equal(catalog_job_get(f->cat, f->job, &j), CAT_OK);
+	memset(&a, 0, sizeof a);
+	memcpy(a.job_uuid, j.uuid, sizeof a.job_uuid);
+	memcpy(a.target_uuid, j.target_uuid, sizeof a.target_uuid);
+	memcpy(a.store_uuid, j.store_uuid, sizeof a.store_uuid);
+	cat_job_clear(&j);
+	a.store_key = "k";
+	a.notes = "";
+	a.taken_at = T0 - 7200;
+	a.expires_at = T0 + 600;
+	assert_int_equal(catalog_archive_create(f->cat, &a, aid), CAT_OK);
+	f->purging = 1;
+	assert_int_equal(scheduler_start(f->sched, T0), 0);
+	fake_now = T0 + 601;
+	scheduler_tick(f->sched);
+	assert_int_equal(f->purges, 0);
+	f->purging = 0;
+	scheduler_expiry_changed(f->sched);
+	assert_int_equal(f->purges, 1);
+	memset(&a, 0, sizeof a);
+	assert_int_equal(catalog_archive_get(f->cat, aid, &a), CAT_OK);
+	assert_string_equal(a.status, "expired");
+	cat_archive_clear(&a);
 }
 
 int
@@ -297,6 +395,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scheduler_pause_unpause,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduler_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scheduler_expiry_sweep,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduler_dev_mode,
 		    setup, teardown),

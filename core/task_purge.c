@@ -1,0 +1,108 @@
+/*
+ * The purge task kind: an archive's store plugin `purge` removes its blob.
+ * Success marks the archive purged; a failure schedules a retry with
+ * exponential backoff (the scheduler's expiry sweep queues it again).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "pipeline.h"
+#include "task.h"
+#include "xmalloc.h"
+
+#define PURGE_BACKOFF_MAX	(6 * 3600)
+
+/* A purge of an archive not purged yet. */
+static int
+purge_request(struct catalog *cat, const struct task_request *req,
+    struct cat_task *t, int *status, char **errp)
+{
+	struct cat_archive a;
+	enum cat_archive_status ast;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if ((rc = catalog_archive_get(cat, req->archive, &a)) != CAT_OK) {
+		*status = rc;
+		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
+		    "cannot read the archive");
+		return -1;
+	}
+	if (cat_archive_status_parse(a.status, &ast) == 0 &&
+	    ast == CAT_ARCHIVE_PURGED) {
+		cat_archive_clear(&a);
+		*status = CAT_NOTFOUND;
+		*errp = xstrdup("archive has already been purged");
+		return -1;
+	}
+	memcpy(t->archive_uuid, a.uuid, sizeof t->archive_uuid);
+	memcpy(t->store_uuid, a.store_uuid, sizeof t->store_uuid);
+	memcpy(t->target_uuid, a.target_uuid, sizeof t->target_uuid);
+	cat_archive_clear(&a);
+	return 0;
+}
+
+/* The archive's store and key. */
+static int
+purge_prepare(struct task_run *run, char **errp)
+{
+	struct cat_archive a;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if (catalog_archive_get(task_run_catalog(run),
+	    task_run_task(run)->archive_uuid, &a) != CAT_OK) {
+		*errp = xstrdup("the archive no longer exists");
+		return -1;
+	}
+	if (a.store_plugin == NULL) {
+		cat_archive_clear(&a);
+		*errp = xstrdup("the archive's store no longer exists");
+		return -1;
+	}
+	rc = task_run_stage(run, TASK_SINK, a.store_plugin, "purge",
+	    a.store_endpoint, a.store_key, errp);
+	cat_archive_clear(&a);
+	return rc;
+}
+
+/* Mark the archive purged, or schedule a retry. */
+static void
+purge_done(struct task_run *run, const struct pipeline_result *res)
+{
+	struct catalog *cat = task_run_catalog(run);
+	const char *archive = task_run_task(run)->archive_uuid;
+	struct cat_archive a;
+	int64_t wait;
+
+	if (res->failure == NULL) {
+		catalog_archive_set_status(cat, archive,
+		    cat_archive_status_name(CAT_ARCHIVE_PURGED));
+		task_run_archives_changed(run);
+		task_run_finish(run, CAT_TASK_DONE, 0, NULL);
+		return;
+	}
+	memset(&a, 0, sizeof a);
+	if (catalog_archive_get(cat, archive, &a) == CAT_OK) {
+		wait = 60LL << (a.purge_attempts < 8 ? a.purge_attempts : 8);
+		if (wait > PURGE_BACKOFF_MAX)
+			wait = PURGE_BACKOFF_MAX;
+		catalog_archive_purge_failed(cat, archive,
+		    task_run_now(run) + wait);
+		task_run_say(run, "will retry the purge in %lld s",
+		    (long long)wait);
+		cat_archive_clear(&a);
+	}
+	task_run_archives_changed(run);
+	task_run_finish(run, task_run_failed_status(run), 0, res->failure);
+}
+
+const struct task_kind task_kind_purge = {
+	.type = CAT_TASK_PURGE,
+	.per_target = 0,
+	.request = purge_request,
+	.prepare = purge_prepare,
+	.done = purge_done,
+};
