@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 
 #include "catalog.h"
+#include "redact.h"
 #include "tasklog.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -120,50 +121,29 @@ tasklog_secret(struct tasklog *tl, const char *value)
 	tl->secrets[tl->nsecrets++] = xstrdup(value);
 }
 
+/*
+ * Mask the len bytes of line in place, keeping their length (flags: 0, or
+ * REDACT_CUT for a line cut at the limit, which may end in the first bytes
+ * of a secret whose rest was cut off).
+ */
+static void
+tasklog_hide(char *line, size_t len, const char *const *secrets, size_t n,
+    int flags)
+{
+	char *masked;
+
+	if (n == 0)
+		return;
+	masked = redact_text(line, len, secrets, n, flags, NULL);
+	memcpy(line, masked, len);
+	free(masked);
+}
+
 /* Mask every occurrence of each secret, found in the line as given. */
 void
 tasklog_mask(char *line, const char *const *secrets, size_t n)
 {
-	const char *p, *hit;
-	char *orig;
-	size_t i, len;
-
-	if (n == 0)
-		return;
-	orig = xstrdup(line);
-	for (i = 0; i < n; i++) {
-		if ((len = strlen(secrets[i])) == 0)
-			continue;
-		/*
-		 * Search on from the end of each match, in the original:
-		 * overwriting a match and searching again from the start
-		 * never ends for a secret made of '*'.
-		 */
-		for (p = orig; (hit = strstr(p, secrets[i])) != NULL;
-		    p = hit + len)
-			memset(line + (hit - orig), '*', len);
-	}
-	free(orig);
-}
-
-/*
- * A line cut at the limit may end in the first bytes of a secret whose
- * rest was cut off: mask the longest such tail.
- */
-static void
-tasklog_mask_tail(char *line, size_t len, char *const *secrets, size_t n)
-{
-	size_t i, k, slen;
-
-	for (i = 0; i < n; i++) {
-		slen = strlen(secrets[i]);
-		for (k = slen - 1 < len ? slen - 1 : len; k > 0; k--) {
-			if (memcmp(line + len - k, secrets[i], k) == 0) {
-				memset(line + len - k, '*', k);
-				break;
-			}
-		}
-	}
+	tasklog_hide(line, strlen(line), secrets, n, 0);
 }
 
 /* Where to cut a line of len bytes: at most the limit, not inside a
@@ -242,9 +222,8 @@ tasklog_line(struct tasklog *tl, int debug_only, const char *who,
 	body = e->text + TIMEFMT_LEN + 4 + wlen;
 	memcpy(body, line, cut);
 	body[cut] = '\0';
-	tasklog_mask(body, (const char *const *)tl->secrets, tl->nsecrets);
-	if (len >= TASKLOG_LINE_MAX)
-		tasklog_mask_tail(body, cut, tl->secrets, tl->nsecrets);
+	tasklog_hide(body, cut, (const char *const *)tl->secrets,
+	    tl->nsecrets, len >= TASKLOG_LINE_MAX ? REDACT_CUT : 0);
 	e->len = TIMEFMT_LEN + 4 + wlen + cut;
 	tasklog_keep(tl, e);
 }

@@ -46,8 +46,10 @@ int		 tasklog_flush(struct tasklog *);
 /*
  * Replace with '*' every byte of line that belongs to an occurrence of one
  * of the n secrets, as they occur in the line as given (a mask never
- * creates or hides a match of another secret).  A pure function, for the
- * log above and anything else that prints what plugins say.
+ * creates or hides a match of another secret; a secret's search goes on
+ * from the end of its last occurrence: see redact_text()).  A pure
+ * function, for the log above and anything else that prints what plugins
+ * say.
  */
 void		 tasklog_mask(char *line, const char *const *secrets, size_t n);
 

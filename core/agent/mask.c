@@ -1,9 +1,9 @@
 /*
- * Masking an endpoint's secrets in text.  Every byte inside an occurrence
- * of any secret is marked first and each marked run then becomes one mask
- * of fixed length: secrets that overlap or repeat (a password made of one
- * character, even the mask's own) are hidden whole, the search always
- * moves on, and the mask does not tell how long a secret is.
+ * Masking an endpoint's secrets in text: collecting them here, hiding them
+ * through redact_text() with a mask of fixed length for each hidden run, so
+ * that secrets that overlap or repeat (a password made of one character,
+ * even the mask's own) are hidden whole and the mask does not tell how long
+ * a secret is.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "mask.h"
+#include "redact.h"
 #include "xmalloc.h"
 
 #define MASK_NEST_MAX	4	/* remote_endpoints inside remote_endpoints */
@@ -111,57 +112,12 @@ mask_count(const struct mask *m)
 	return m != NULL ? m->n : 0;
 }
 
-/* Mark every occurrence of s in text; with cut, a start of s at its end. */
-static void
-mask_mark(unsigned char *hide, const char *text, size_t len, const char *s,
-    int cut)
-{
-	size_t slen = strlen(s), k;
-	const char *p, *hit;
-
-	for (p = text; (hit = memmem(p, len - (size_t)(p - text), s,
-	    slen)) != NULL; p = hit + 1)
-		memset(hide + (hit - text), 1, slen);
-	if (!cut)
-		return;
-	for (k = slen - 1 < len ? slen - 1 : len; k > 0; k--) {
-		if (memcmp(text + len - k, s, k) == 0) {
-			memset(hide + len - k, 1, k);
-			break;
-		}
-	}
-}
-
 /* The text with the secrets masked. */
 char *
 mask_text(const struct mask *m, const char *text, size_t len, int cut,
     size_t *outlen)
 {
-	size_t i, n, mlen = strlen(MASK_TEXT);
-	unsigned char *hide;
-	char *out;
-
-	hide = xcalloc(len + 1, 1);
-	for (i = 0; m != NULL && i < m->n; i++)
-		mask_mark(hide, text, len, m->secrets[i], cut);
-	for (i = 0, n = 0; i < len; i++) {
-		if (!hide[i])
-			n++;
-		else if (i == 0 || !hide[i - 1])
-			n += mlen;
-	}
-	out = xmalloc(n + 1);
-	for (i = 0, n = 0; i < len; i++) {
-		if (!hide[i])
-			out[n++] = text[i];
-		else if (i == 0 || !hide[i - 1]) {
-			memcpy(out + n, MASK_TEXT, mlen);
-			n += mlen;
-		}
-	}
-	out[n] = '\0';
-	free(hide);
-	if (outlen != NULL)
-		*outlen = n;
-	return out;
+	return redact_text(text, len, m != NULL ?
+	    (const char *const *)m->secrets : NULL, mask_count(m),
+	    REDACT_FIXED | REDACT_OVERLAP | (cut ? REDACT_CUT : 0), outlen);
 }

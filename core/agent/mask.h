@@ -17,7 +17,9 @@
 
 #include <cJSON.h>
 
-#define MASK_TEXT	"********"
+#include "redact.h"
+
+#define MASK_TEXT	REDACT_TEXT
 #define MASK_MIN	3	/* shorter values would hide half of every line */
 
 struct mask;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "s3util.h"
+#include "tool.h"
 
 /* Parse "16M" and friends. */
 int
@@ -327,16 +328,22 @@ s3util_backoff_ms(unsigned attempt)
 	return ms > 8000 ? 8000 : ms;
 }
 
-/* Mask a secret wherever it appears. */
+/* Mask a secret wherever it appears, through the plugin kit. */
 void
 s3util_redact(char *text, const char *secret)
 {
-	size_t slen;
-	char *p;
+	const char *const secrets[] = { secret, NULL };
+	size_t len;
+	char *out;
 
-	if (text == NULL || secret == NULL || (slen = strlen(secret)) == 0)
+	if (text == NULL || secret == NULL)
 		return;
-	/* On from the end of each match: a secret of '*' matches its mask. */
-	for (p = text; (p = strstr(p, secret)) != NULL; p += slen)
-		memset(p, '*', slen);
+	len = strlen(text);
+	/* Out of memory: show nothing rather than the secret. */
+	if ((out = tool_redact(text, len, secrets, 1, 0)) == NULL) {
+		memset(text, '*', len);
+		return;
+	}
+	memcpy(text, out, len);
+	free(out);
 }

@@ -95,7 +95,8 @@ int		 s3util_http_retryable(long status, const char *code);
 /* Milliseconds to wait before try number `attempt` (2, 3, ...). */
 unsigned	 s3util_backoff_ms(unsigned attempt);
 
-/* Overwrite every occurrence of secret in text with asterisks. */
+/* Overwrite every occurrence of secret in text with as many asterisks
+ * (tool_redact() without flags). */
 void		 s3util_redact(char *text, const char *secret);
 
 #endif

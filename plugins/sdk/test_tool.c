@@ -265,6 +265,41 @@ test_tool_mask(void **state)
 	free(out);
 }
 
+/* The policies tool_mask() does not use: '*' for each byte, searching on
+ * from a match's end, any minimum length. */
+static void
+test_tool_redact(void **state)
+{
+	const char *const one[] = { "aba", NULL };
+	const char *const shorts[] = { "ab", "", NULL };
+	const char *const stars[] = { "**", NULL };
+	char *out;
+
+	(void)state;
+	alarm(10);
+	out = tool_redact("x ababa y", 9, one, 1, 0);
+	assert_string_equal(out, "x ***ba y");
+	free(out);
+	out = tool_redact("x ababa y", 9, one, 1, TOOL_REDACT_OVERLAP);
+	assert_string_equal(out, "x ***** y");
+	free(out);
+	out = tool_redact("x ababa y", 9, one, 1, TOOL_REDACT_FIXED);
+	assert_string_equal(out, "x " TOOL_SECRET_MASK "ba y");
+	free(out);
+	/* The minimum is the caller's; "" is never a secret. */
+	out = tool_redact("ab cab", 6, shorts, 1, 0);
+	assert_string_equal(out, "** c**");
+	free(out);
+	out = tool_redact("ab cab", 6, shorts, 3, 0);
+	assert_string_equal(out, "ab cab");
+	free(out);
+	/* A secret of the mask's own character ends, the length kept. */
+	out = tool_redact("pw=***** end", 12, stars, 1, 0);
+	assert_string_equal(out, "pw=***** end");
+	free(out);
+	alarm(0);
+}
+
 /* Output, captured stderr and the exit status come back apart. */
 static void
 test_tool_capture_run(void **state)
@@ -460,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_tool_print_tail_width),
 		cmocka_unit_test(test_tool_print_tail_mask),
 		cmocka_unit_test(test_tool_mask),
+		cmocka_unit_test(test_tool_redact),
 		cmocka_unit_test(test_tool_capture_run),
 		cmocka_unit_test(test_tool_capture_begin_end),
 		cmocka_unit_test(test_tool_not_started),

@@ -204,49 +204,70 @@ tool_print_tail(FILE *fp, const char *text, int lines, const char *secret)
 	fflush(fp);
 }
 
+/* Write text with its marked bytes replaced to out (NULL: only count). */
+static size_t
+tool_redact_put(char *out, const char *text, size_t len,
+    const unsigned char *hide, int flags)
+{
+	size_t i, n = 0, mlen = strlen(TOOL_SECRET_MASK);
+
+	for (i = 0; i < len; i++) {
+		if (hide[i] && flags & TOOL_REDACT_FIXED) {
+			if (i > 0 && hide[i - 1])
+				continue;
+			if (out != NULL)
+				memcpy(out + n, TOOL_SECRET_MASK, mlen);
+			n += mlen;
+			continue;
+		}
+		if (out != NULL)
+			out[n] = hide[i] ? '*' : text[i];
+		n++;
+	}
+	return n;
+}
+
 /*
- * Mask several secrets at once.  Each byte inside any occurrence is marked
- * first, so secrets that overlap each other or repeat (a password made of
- * one character) are hidden whole, and each marked run becomes one mask of
- * fixed length, which does not tell a secret's length either.
+ * Hide several secrets at once.  Each byte inside any occurrence is marked
+ * first, in the text as given, and only then replaced, so secrets that
+ * overlap each other or repeat (a password made of one character, even of
+ * '*') are hidden whole and the search always moves on.
  */
 char *
-tool_mask(const char *text, size_t len, const char *const *secrets)
+tool_redact(const char *text, size_t len, const char *const *secrets,
+    size_t min, int flags)
 {
 	const char *const *s;
 	const char *p, *hit;
-	size_t i, n, slen, mlen = strlen(TOOL_SECRET_MASK);
+	size_t n, slen, step;
 	unsigned char *hide;
 	char *out;
 
 	if ((hide = calloc(len + 1, 1)) == NULL)
 		return NULL;
 	for (s = secrets; s != NULL && *s != NULL; s++) {
-		if ((slen = strlen(*s)) < TOOL_SECRET_MIN)
+		if ((slen = strlen(*s)) < min || slen == 0)
 			continue;
+		step = flags & TOOL_REDACT_OVERLAP ? 1 : slen;
 		for (p = text; (hit = memmem(p, len - (size_t)(p - text), *s,
-		    slen)) != NULL; p = hit + 1)
+		    slen)) != NULL; p = hit + step)
 			memset(hide + (hit - text), 1, slen);
 	}
-	for (i = 0, n = 0; i < len; i++) {
-		if (!hide[i])
-			n++;
-		else if (i == 0 || !hide[i - 1])
-			n += mlen;
-	}
+	n = tool_redact_put(NULL, text, len, hide, flags);
 	if ((out = malloc(n + 1)) != NULL) {
-		for (i = 0, n = 0; i < len; i++) {
-			if (!hide[i])
-				out[n++] = text[i];
-			else if (i == 0 || !hide[i - 1]) {
-				memcpy(out + n, TOOL_SECRET_MASK, mlen);
-				n += mlen;
-			}
-		}
+		tool_redact_put(out, text, len, hide, flags);
 		out[n] = '\0';
 	}
 	free(hide);
 	return out;
+}
+
+/* Mask as every plugin does. */
+char *
+tool_mask(const char *text, size_t len, const char *const *secrets)
+{
+	return tool_redact(text, len, secrets, TOOL_SECRET_MIN,
+	    TOOL_REDACT_FIXED | TOOL_REDACT_OVERLAP);
 }
 
 /* Write everything; a reader that is gone (EPIPE) is the caller's to say. */

@@ -64,9 +64,22 @@ void	 tool_print_tail(FILE *fp, const char *text, int lines,
 /*
  * A copy of the len bytes of text, NUL-terminated, with every occurrence of
  * each secret (a NULL-terminated list, may be NULL; secrets shorter than
- * TOOL_SECRET_MIN are left alone) replaced by TOOL_SECRET_MASK, overlapping
- * or adjacent ones by a single mask.  The caller frees it; NULL when out of
- * memory.
+ * min are left alone) hidden, each found in the text as given.  With
+ * TOOL_REDACT_FIXED each hidden stretch becomes TOOL_SECRET_MASK, which
+ * does not tell a secret's length, otherwise each hidden byte a '*'; with
+ * TOOL_REDACT_OVERLAP occurrences of a secret that overlap each other are
+ * found too, otherwise the search goes on from the end of the last one.
+ * The caller frees it; NULL when out of memory.  (shieldd and shield-agent
+ * have the same in redact_text(); plugins never link the daemon's code.)
+ */
+#define TOOL_REDACT_FIXED	0x1
+#define TOOL_REDACT_OVERLAP	0x2
+char	*tool_redact(const char *text, size_t len, const char *const *secrets,
+	    size_t min, int flags);
+/*
+ * tool_redact() as plugins mask: secrets shorter than TOOL_SECRET_MIN left
+ * alone, overlapping or adjacent ones replaced by a single
+ * TOOL_SECRET_MASK.
  */
 char	*tool_mask(const char *text, size_t len, const char *const *secrets);
 /* Write all of buf to fd; -1 on error, reported unless the reader is gone. */
