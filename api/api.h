@@ -83,6 +83,8 @@ void	api_reply(struct api_req *, int code, cJSON *);	/* takes the cJSON */
 void	api_reply_text(struct api_req *, int code, const char *ctype,
 	    const char *body, size_t len);
 void	api_ok(struct api_req *, const char *what);	/* {"ok": what} */
+/* {"ok":"created","uuid":uuid} with 200, and "token" unless it is NULL. */
+void	api_created(struct api_req *, const char *uuid, const char *token);
 void	api_error(struct api_req *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* 400 with "missing": [...] naming the absent required fields. */

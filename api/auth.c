@@ -484,7 +484,6 @@ auth_tokens_create(struct api_req *r)
 	static const char *const req[] = { "name" };
 	char secret[2 * AUTH_SECRET_BYTES + 1];
 	const char *name = NULL;
-	cJSON *o;
 	id_buf id;
 
 	if (api_body_require(r, req, 1) != 0 ||
@@ -497,12 +496,8 @@ auth_tokens_create(struct api_req *r)
 		return;
 	}
 	log_info("user '%s' created API token '%s'", r->user, name);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "ok", "created");
-	cJSON_AddStringToObject(o, "uuid", id);
-	cJSON_AddStringToObject(o, "token", secret);
+	api_created(r, id, secret);
 	sodium_memzero(secret, sizeof secret);
-	api_reply(r, 200, o);
 }
 
 /* DELETE /v1/auth/token/:uuid */

@@ -203,7 +203,6 @@ static void
 jobs_create(struct api_req *r)
 {
 	struct cat_job j;
-	cJSON *o;
 	id_buf id;
 	int rc;
 
@@ -215,10 +214,7 @@ jobs_create(struct api_req *r)
 		return;
 	}
 	scheduler_reload_job(r->d->sched, id);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "ok", "created");
-	cJSON_AddStringToObject(o, "uuid", id);
-	api_reply(r, 200, o);
+	api_created(r, id, NULL);
 }
 
 /* PUT /v1/job/:uuid */

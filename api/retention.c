@@ -121,7 +121,6 @@ static void
 retention_create(struct api_req *r)
 {
 	struct cat_retention p;
-	cJSON *o;
 	id_buf id;
 	int rc;
 
@@ -132,10 +131,7 @@ retention_create(struct api_req *r)
 		api_cat_error(r, rc, "retention policy");
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "ok", "created");
-	cJSON_AddStringToObject(o, "uuid", id);
-	api_reply(r, 200, o);
+	api_created(r, id, NULL);
 }
 
 /* PUT /v1/retention/:uuid */

@@ -107,7 +107,6 @@ static void
 schedules_create(struct api_req *r)
 {
 	struct cat_schedule s;
-	cJSON *o;
 	id_buf id;
 	int rc;
 
@@ -118,10 +117,7 @@ schedules_create(struct api_req *r)
 		api_cat_error(r, rc, "schedule");
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "ok", "created");
-	cJSON_AddStringToObject(o, "uuid", id);
-	api_reply(r, 200, o);
+	api_created(r, id, NULL);
 }
 
 /* PUT /v1/schedule/:uuid */

@@ -174,6 +174,19 @@ api_ok(struct api_req *r, const char *what)
 	api_reply(r, 200, o);
 }
 
+/* The reply to a create: the new object's uuid (and an API token's secret). */
+void
+api_created(struct api_req *r, const char *uuid, const char *token)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "ok", "created");
+	cJSON_AddStringToObject(o, "uuid", uuid);
+	if (token != NULL)
+		cJSON_AddStringToObject(o, "token", token);
+	api_reply(r, 200, o);
+}
+
 /* {"error": message} with the code. */
 void
 api_error(struct api_req *r, int code, const char *fmt, ...)

@@ -104,7 +104,6 @@ static void
 system_write_commit(struct system_write *w)
 {
 	struct api_req *r = w->r;
-	cJSON *o;
 	id_buf id;
 	int rc;
 
@@ -116,12 +115,8 @@ system_write_commit(struct system_write *w)
 		api_cat_error(r, rc, system_noun(w->kind));
 	else if (w->update)
 		api_ok(r, "updated");
-	else {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "ok", "created");
-		cJSON_AddStringToObject(o, "uuid", id);
-		api_reply(r, 200, o);
-	}
+	else
+		api_created(r, id, NULL);
 	system_write_free(w);
 }
 
