@@ -2,8 +2,11 @@
  * api: the HTTP /v1 API on evhttp.  One generic callback routes each request
  * through const tables of route descriptors (one table per resource file),
  * checks authentication, parses the JSON body, and calls the handler.
- * Every request ends in exactly one reply.  JSON is built and parsed only in
- * this directory; HTTP status codes exist only here.
+ * Every request ends in exactly one reply.  Request and reply bodies are
+ * JSON, built and parsed here; core/ handles JSON only where plugins and
+ * shield-agent speak it (a plugin's info, kept for GET /v1/plugins, its
+ * output, the endpoints given to it; the agent's requests), and the catalog
+ * never sees it.  HTTP status codes exist only here.
  *
  * Ownership: a struct api_req lives from the router until its reply (a
  * handler may keep it past its return and reply later, e.g. after a plugin's

@@ -451,7 +451,11 @@ shieldd_run(struct shieldd *d)
 	return d->exit_code;
 }
 
-/* Release everything, in reverse order of creation. */
+/*
+ * Release everything: what uses the loop and the catalog (tasks, plugins,
+ * children, the API, events) before the loop and the catalog, and the lock
+ * last, so no second shieldd opens the catalog while this one has it open.
+ */
 void
 shieldd_free(struct shieldd *d)
 {

@@ -510,7 +510,9 @@ agentd_run(struct agentd *d)
 	return 0;
 }
 
-/* Release everything, in reverse order of creation. */
+/* Release everything: what uses the loop (sessions, plugins, children, the
+ * listener, events) before the loop, and the TLS context the sessions used
+ * last. */
 void
 agentd_free(struct agentd *d)
 {
