@@ -27,7 +27,7 @@ archive_json(const struct cat_archive *a)
 	api_json_time(o, "taken_at", a->taken_at);
 	api_json_time(o, "expires_at", a->expires_at);
 	api_json_str(o, "notes", a->notes);
-	cJSON_AddStringToObject(o, "status", a->status);
+	cJSON_AddStringToObject(o, "status", cat_archive_status_name(a->status));
 	cJSON_AddNumberToObject(o, "size", (double)a->size);
 	api_json_str(o, "sha256", a->sha256);
 	api_json_uuid(o, "job_uuid", a->job_uuid);
@@ -77,13 +77,13 @@ archives_uuid(struct api_req *r, const char *name, const char **out)
 static void
 archives_list(struct api_req *r)
 {
-	static const char *const statuses[] = { "valid", "expired", "purged" };
+	enum cat_archive_status status;
 	struct cat_filter f;
 	struct cat_archive *a = NULL;
 	const char *st;
 	size_t n = 0, i;
 	cJSON *arr;
-	int rc, ok;
+	int rc;
 
 	cat_filter_init(&f);
 	if (archives_uuid(r, "target", &f.target) != 0 ||
@@ -93,14 +93,12 @@ archives_list(struct api_req *r)
 	    archives_day(r, "before", &f.before) != 0)
 		return;
 	if ((st = api_query(r, "status")) != NULL) {
-		for (ok = 0, i = 0; i < 3; i++)
-			ok |= strcmp(st, statuses[i]) == 0;
-		if (!ok) {
+		if (cat_archive_status_parse(st, &status) != 0) {
 			api_error(r, 400, "status must be valid, expired or "
 			    "purged");
 			return;
 		}
-		f.status = st;
+		f.status = (int)status;
 	}
 	if (api_query_page(r, API_ARCHIVES_LIMIT, API_ARCHIVES_LIMIT_MAX,
 	    &f.limit, &f.offset) != 0)

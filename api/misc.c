@@ -23,8 +23,6 @@
 #include "timespec.h"
 #include "xmalloc.h"
 
-static const char *const misc_statuses[] = { "pending", "running",
-    "canceled", "failed", "done" };
 
 /* GET /v1/ping: unauthenticated liveness. */
 static void
@@ -116,7 +114,7 @@ misc_status(struct api_req *r)
 	struct cat_store_usage *u = NULL;
 	struct cat_filter f;
 	struct cat_job *j = NULL;
-	int64_t counts[5] = { 0 };
+	int64_t counts[CAT_TASK_STATUSES] = { 0 };
 	size_t nu = 0, nj = 0, i;
 	cJSON *o, *t, *arr, *e;
 	char tz[128];
@@ -129,9 +127,10 @@ misc_status(struct api_req *r)
 	    (double)(r->d->clock() - r->d->started_at));
 	api_json_time(o, "started_at", r->d->started_at);
 	t = cJSON_AddObjectToObject(o, "tasks");
-	catalog_task_counts(r->d->cat, misc_statuses, 5, counts);
-	for (i = 0; i < 5; i++)
-		cJSON_AddNumberToObject(t, misc_statuses[i],
+	catalog_task_counts(r->d->cat, counts);
+	for (i = 0; i < CAT_TASK_STATUSES; i++)
+		cJSON_AddNumberToObject(t,
+		    cat_task_status_name((enum cat_task_status)i),
 		    (double)counts[i]);
 	arr = cJSON_AddArrayToObject(o, "jobs");
 	cat_filter_init(&f);
@@ -202,11 +201,12 @@ misc_success_cb(const char *uuid, const char *name, int64_t stopped,
 static void
 misc_metrics(struct api_req *r)
 {
-	static const char *const ops[] = { "backup", "restore", "purge" };
-	static const char *const outs[] = { "done", "failed", "canceled" };
+	/* The stats' outcomes, in their order. */
+	static const enum cat_task_status outs[] = { CAT_TASK_DONE,
+	    CAT_TASK_FAILED, CAT_TASK_CANCELED };
 	const struct supervisor_stats *st = supervisor_stats(r->d->sup);
 	struct cat_store_usage *u = NULL;
-	int64_t counts[5] = { 0 };
+	int64_t counts[CAT_TASK_STATUSES] = { 0 };
 	struct evbuffer *b = evbuffer_new();
 	size_t nu = 0, i, k, len;
 	char *text;
@@ -219,26 +219,30 @@ misc_metrics(struct api_req *r)
 	    (long long)(r->d->clock() - r->d->started_at));
 	evbuffer_add_printf(b, "# HELP shield_tasks Tasks in the catalog by "
 	    "status.\n# TYPE shield_tasks gauge\n");
-	catalog_task_counts(r->d->cat, misc_statuses, 5, counts);
-	for (i = 0; i < 5; i++)
+	catalog_task_counts(r->d->cat, counts);
+	for (i = 0; i < CAT_TASK_STATUSES; i++)
 		evbuffer_add_printf(b, "shield_tasks{status=\"%s\"} %lld\n",
-		    misc_statuses[i], (long long)counts[i]);
+		    cat_task_status_name((enum cat_task_status)i),
+		    (long long)counts[i]);
 	evbuffer_add_printf(b, "# HELP shield_tasks_finished_total Tasks "
 	    "finished since start, by type and outcome.\n"
 	    "# TYPE shield_tasks_finished_total counter\n");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < CAT_TASK_TYPES; i++)
 		for (k = 0; k < 3; k++)
 			evbuffer_add_printf(b, "shield_tasks_finished_total"
-			    "{type=\"%s\",outcome=\"%s\"} %lld\n", ops[i],
-			    outs[k], (long long)st->finished[i][k]);
+			    "{type=\"%s\",outcome=\"%s\"} %lld\n",
+			    cat_task_type_name((enum cat_task_type)i),
+			    cat_task_status_name(outs[k]),
+			    (long long)st->finished[i][k]);
 	evbuffer_add_printf(b, "# HELP shield_task_duration_seconds_sum "
 	    "Seconds spent in finished tasks since start.\n"
 	    "# TYPE shield_task_duration_seconds_sum counter\n");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < CAT_TASK_TYPES; i++)
 		for (k = 0; k < 3; k++)
 			evbuffer_add_printf(b, "shield_task_duration_seconds"
-			    "_sum{type=\"%s\",outcome=\"%s\"} %.3f\n", ops[i],
-			    outs[k], st->seconds[i][k]);
+			    "_sum{type=\"%s\",outcome=\"%s\"} %.3f\n",
+			    cat_task_type_name((enum cat_task_type)i),
+			    cat_task_status_name(outs[k]), st->seconds[i][k]);
 	evbuffer_add_printf(b, "# HELP shield_backup_bytes_total Bytes "
 	    "backed up since start.\n# TYPE shield_backup_bytes_total "
 	    "counter\nshield_backup_bytes_total %lld\n",

@@ -44,16 +44,16 @@ task_json(struct api_req *r, const struct cat_task *t)
 
 	cJSON_AddStringToObject(o, "uuid", t->uuid);
 	api_json_str(o, "owner", t->owner);
-	cJSON_AddStringToObject(o, "type", t->op);
+	cJSON_AddStringToObject(o, "type", cat_task_type_name(t->type));
 	api_json_uuid(o, "job_uuid", t->job_uuid);
 	api_json_uuid(o, "archive_uuid", t->archive_uuid);
 	api_json_uuid(o, "target_uuid", t->target_uuid);
 	api_json_uuid(o, "store_uuid", t->store_uuid);
-	cJSON_AddStringToObject(o, "status", t->status);
+	cJSON_AddStringToObject(o, "status", cat_task_status_name(t->status));
 	api_json_time(o, "requested_at", t->requested_at);
 	api_json_time(o, "started_at", t->started_at);
 	api_json_time(o, "stopped_at", t->stopped_at);
-	live = strcmp(t->status, "running") == 0 ?
+	live = t->status == CAT_TASK_RUNNING ?
 	    supervisor_task_bytes(r->d->sup, t->uuid) : -1;
 	cJSON_AddNumberToObject(o, "bytes", (double)(live >= 0 ? live :
 	    t->bytes));
@@ -97,25 +97,22 @@ task_log_tails(struct api_req *r, const struct cat_task *t, cJSON *o)
 static void
 tasks_list(struct api_req *r)
 {
-	static const char *const statuses[] = { "pending", "running",
-	    "canceled", "failed", "done" };
+	enum cat_task_status status;
 	struct cat_filter f;
 	struct cat_task *t = NULL;
 	const char *v;
 	size_t n = 0, i;
-	int rc, ok;
+	int rc;
 	cJSON *arr, *o;
 
 	cat_filter_init(&f);
 	if ((v = api_query(r, "status")) != NULL) {
-		for (ok = 0, i = 0; i < 5; i++)
-			ok |= strcmp(v, statuses[i]) == 0;
-		if (!ok) {
+		if (cat_task_status_parse(v, &status) != 0) {
 			api_error(r, 400, "status must be one of pending, "
 			    "running, canceled, failed, done");
 			return;
 		}
-		f.status = v;
+		f.status = (int)status;
 	}
 	if (api_query_page(r, API_TASKS_LIMIT, API_TASKS_LIMIT_MAX, &f.limit,
 	    &f.offset) != 0)

@@ -413,6 +413,7 @@ cat_filter_init(struct cat_filter *f)
 	memset(f, 0, sizeof *f);
 	f->unused = CAT_ANY;
 	f->paused = CAT_ANY;
+	f->status = CAT_ANY;
 }
 
 /* Logs the catalog's last SQLite error. */

@@ -26,6 +26,36 @@ enum cat_status {
 
 /* A filter for the list functions; fields that do not apply are ignored. */
 #define CAT_ANY (-1)
+/* ---- states (catalog_state.c: their names, in one place) ---- */
+enum cat_task_type {
+	CAT_TASK_BACKUP,
+	CAT_TASK_RESTORE,
+	CAT_TASK_PURGE,
+};
+#define CAT_TASK_TYPES		3
+enum cat_task_status {
+	CAT_TASK_PENDING,
+	CAT_TASK_RUNNING,
+	CAT_TASK_CANCELED,
+	CAT_TASK_FAILED,
+	CAT_TASK_DONE,
+};
+#define CAT_TASK_STATUSES	5
+enum cat_archive_status {
+	CAT_ARCHIVE_VALID,
+	CAT_ARCHIVE_EXPIRED,
+	CAT_ARCHIVE_PURGED,
+};
+#define CAT_ARCHIVE_STATUSES	3
+/* Names as stored and shown; parsers return 0, or -1 for an unknown name. */
+const char	*cat_task_type_name(enum cat_task_type);
+int		 cat_task_type_parse(const char *, enum cat_task_type *);
+const char	*cat_task_status_name(enum cat_task_status);
+int		 cat_task_status_parse(const char *, enum cat_task_status *);
+const char	*cat_archive_status_name(enum cat_archive_status);
+int		 cat_archive_status_parse(const char *,
+		    enum cat_archive_status *);
+
 struct cat_filter {
 	int		 unused;	/* CAT_ANY, 1: only unused, 0: only used */
 	int		 paused;	/* CAT_ANY, 1: only paused, 0: unpaused */
@@ -35,7 +65,8 @@ struct cat_filter {
 	const char	*schedule;	/* jobs */
 	const char	*retention;	/* jobs */
 	const char	*job;		/* tasks, archives */
-	const char	*status;	/* tasks, archives */
+	int		 status;	/* tasks, archives: CAT_ANY or an enum
+					   cat_task_status / cat_archive_status */
 	int64_t		 after;		/* archives: taken_at >= after */
 	int64_t		 before;	/* archives: taken_at < before */
 	int		 limit;		/* tasks, archives: at most this many, 0 = all */
@@ -170,7 +201,7 @@ struct cat_archive {
 	int64_t	 taken_at;
 	int64_t	 expires_at;
 	char	*notes;
-	char	 status[16];		/* valid, expired, purged */
+	enum cat_archive_status status;
 	int64_t	 size;			/* bytes */
 	char	 sha256[65];		/* lowercase hex */
 	int	 purge_attempts;
@@ -190,13 +221,13 @@ int	catalog_archives(struct catalog *, const struct cat_filter *,
 	    struct cat_archive **, size_t *);
 int	catalog_archive_get(struct catalog *, const char *uuid,
 	    struct cat_archive *);
-/* Records a stored archive (status from in->status, "valid" if empty). */
+/* Records a stored archive with in->status (CAT_ARCHIVE_VALID: 0). */
 int	catalog_archive_create(struct catalog *, const struct cat_archive *,
 	    id_buf out);
 int	catalog_archive_set_notes(struct catalog *, const char *uuid,
 	    const char *notes);
 int	catalog_archive_set_status(struct catalog *, const char *uuid,
-	    const char *status);
+	    enum cat_archive_status);
 /* Records a failed purge: attempts+1, retry not before purge_after. */
 int	catalog_archive_purge_failed(struct catalog *, const char *uuid,
 	    int64_t purge_after);
@@ -206,46 +237,16 @@ int	catalog_archives_expired(struct catalog *, int64_t now,
 /* The smallest expires_at among valid/expired archives, 0 if none. */
 int64_t	catalog_archive_next_expiry(struct catalog *);
 
-/* ---- states (catalog_state.c: their names, in one place) ---- */
-enum cat_task_type {
-	CAT_TASK_BACKUP,
-	CAT_TASK_RESTORE,
-	CAT_TASK_PURGE,
-};
-#define CAT_TASK_TYPES		3
-enum cat_task_status {
-	CAT_TASK_PENDING,
-	CAT_TASK_RUNNING,
-	CAT_TASK_CANCELED,
-	CAT_TASK_FAILED,
-	CAT_TASK_DONE,
-};
-#define CAT_TASK_STATUSES	5
-enum cat_archive_status {
-	CAT_ARCHIVE_VALID,
-	CAT_ARCHIVE_EXPIRED,
-	CAT_ARCHIVE_PURGED,
-};
-#define CAT_ARCHIVE_STATUSES	3
-/* Names as stored and shown; parsers return 0, or -1 for an unknown name. */
-const char	*cat_task_type_name(enum cat_task_type);
-int		 cat_task_type_parse(const char *, enum cat_task_type *);
-const char	*cat_task_status_name(enum cat_task_status);
-int		 cat_task_status_parse(const char *, enum cat_task_status *);
-const char	*cat_archive_status_name(enum cat_archive_status);
-int		 cat_archive_status_parse(const char *,
-		    enum cat_archive_status *);
-
 /* ---- tasks ---- */
 struct cat_task {
 	id_buf	 uuid;
 	char	*owner;
-	char	 op[16];		/* backup, restore, purge */
+	enum cat_task_type type;
 	id_buf	 job_uuid;		/* "" when not set */
 	id_buf	 archive_uuid;
 	id_buf	 target_uuid;
 	id_buf	 store_uuid;
-	char	 status[16];		/* pending running canceled failed done */
+	enum cat_task_status status;
 	int64_t	 requested_at;
 	int64_t	 started_at;
 	int64_t	 stopped_at;
@@ -260,13 +261,14 @@ int	catalog_tasks(struct catalog *, const struct cat_filter *,
 	    int with_last_log, struct cat_task **, size_t *);
 /* One task, with last_log. */
 int	catalog_task_get(struct catalog *, const char *uuid, struct cat_task *);
-/* Inserts a pending task (owner, op, the uuids; requested_at = now). */
+/* Inserts a pending task (owner, type, the uuids; requested_at = now). */
 int	catalog_task_create(struct catalog *, const struct cat_task *,
 	    int64_t now, id_buf out);
 int	catalog_task_start(struct catalog *, const char *uuid, int64_t now);
 /* Sets the final status, stopped_at, bytes and error (may be NULL). */
 int	catalog_task_finish(struct catalog *, const char *uuid,
-	    const char *status, int64_t now, int64_t bytes, const char *error);
+	    enum cat_task_status, int64_t now, int64_t bytes,
+	    const char *error);
 /* Links a backup task to the archive it produced. */
 int	catalog_task_set_archive(struct catalog *, const char *uuid,
 	    const char *archive_uuid);
@@ -323,9 +325,9 @@ int	catalog_job_busy(struct catalog *, const char *job_uuid);
  */
 int	catalog_tasks_interrupt(struct catalog *, int64_t now,
 	    const char *reason);
-/* Counts of tasks per status, in the order of the names given. */
-int	catalog_task_counts(struct catalog *, const char *const *statuses,
-	    size_t n, int64_t *counts);
+/* Counts of tasks per status, indexed by enum cat_task_status. */
+int	catalog_task_counts(struct catalog *,
+	    int64_t counts[CAT_TASK_STATUSES]);
 
 /* ---- users, sessions and API tokens ---- */
 struct cat_user {

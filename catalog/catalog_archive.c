@@ -64,7 +64,9 @@ archive_row(sqlite3_stmt *st, void *p)
 	a->taken_at = sqlite3_column_int64(st, 5);
 	a->expires_at = sqlite3_column_int64(st, 6);
 	a->notes = cat_col_dup(st, 7);
-	cat_col_copy(st, 8, a->status, sizeof a->status);
+	if (cat_archive_status_parse((const char *)sqlite3_column_text(st, 8),
+	    &a->status) != 0)
+		a->status = CAT_ARCHIVE_PURGED;
 	a->size = sqlite3_column_int64(st, 9);
 	cat_col_copy(st, 10, a->sha256, sizeof a->sha256);
 	a->purge_attempts = sqlite3_column_int(st, 11);
@@ -106,7 +108,7 @@ catalog_archives(struct catalog *cat, const struct cat_filter *f,
 		shape |= 2;
 	if (f->job != NULL)
 		shape |= 4;
-	if (f->status != NULL)
+	if (f->status != CAT_ANY)
 		shape |= 8;
 	if (f->after != 0)
 		shape |= 16;
@@ -128,7 +130,7 @@ catalog_archives(struct catalog *cat, const struct cat_filter *f,
 	if (shape & 4)
 		cat_bind_text(st, 3, f->job);
 	if (shape & 8)
-		cat_bind_text(st, 4, f->status);
+		cat_bind_text(st, 4, cat_archive_status_name(f->status));
 	if (shape & 16)
 		sqlite3_bind_int64(st, 5, f->after);
 	if (shape & 32)
@@ -183,7 +185,7 @@ catalog_archive_create(struct catalog *cat, const struct cat_archive *in,
 	sqlite3_bind_int64(st, 6, in->taken_at);
 	sqlite3_bind_int64(st, 7, in->expires_at);
 	cat_bind_text(st, 8, in->notes);
-	cat_bind_text(st, 9, in->status[0] != '\0' ? in->status : "valid");
+	cat_bind_text(st, 9, cat_archive_status_name(in->status));
 	sqlite3_bind_int64(st, 10, in->size);
 	cat_bind_text(st, 11, in->sha256);
 	sqlite3_bind_int(st, 12, in->purge_attempts);
@@ -212,7 +214,7 @@ catalog_archive_set_notes(struct catalog *cat, const char *uuid,
 /* Sets an archive's status (valid, expired, purged). */
 int
 catalog_archive_set_status(struct catalog *cat, const char *uuid,
-    const char *status)
+    enum cat_archive_status status)
 {
 	sqlite3_stmt *st;
 
@@ -221,7 +223,7 @@ catalog_archive_set_status(struct catalog *cat, const char *uuid,
 	if (st == NULL)
 		return CAT_ERR;
 	cat_bind_text(st, 1, uuid);
-	cat_bind_text(st, 2, status);
+	cat_bind_text(st, 2, cat_archive_status_name(status));
 	return cat_exec_one(cat, st, CAT_ERR);
 }
 

@@ -51,12 +51,17 @@ task_row(sqlite3_stmt *st, void *p)
 
 	cat_col_copy(st, 0, t->uuid, sizeof t->uuid);
 	t->owner = cat_col_dup(st, 1);
-	cat_col_copy(st, 2, t->op, sizeof t->op);
+	/* Rows are written from the enums: a name is always known. */
+	if (cat_task_type_parse((const char *)sqlite3_column_text(st, 2),
+	    &t->type) != 0)
+		t->type = CAT_TASK_BACKUP;
 	cat_col_copy(st, 3, t->job_uuid, sizeof t->job_uuid);
 	cat_col_copy(st, 4, t->archive_uuid, sizeof t->archive_uuid);
 	cat_col_copy(st, 5, t->target_uuid, sizeof t->target_uuid);
 	cat_col_copy(st, 6, t->store_uuid, sizeof t->store_uuid);
-	cat_col_copy(st, 7, t->status, sizeof t->status);
+	if (cat_task_status_parse((const char *)sqlite3_column_text(st, 7),
+	    &t->status) != 0)
+		t->status = CAT_TASK_FAILED;
 	t->requested_at = sqlite3_column_int64(st, 8);
 	t->started_at = sqlite3_column_int64(st, 9);
 	t->stopped_at = sqlite3_column_int64(st, 10);
@@ -86,7 +91,7 @@ catalog_tasks(struct catalog *cat, const struct cat_filter *f,
 	sqlite3_stmt *st;
 	unsigned int shape = 0;
 
-	if (f->status != NULL)
+	if (f->status != CAT_ANY)
 		shape |= 1;
 	if (f->job != NULL)
 		shape |= 2;
@@ -105,7 +110,7 @@ catalog_tasks(struct catalog *cat, const struct cat_filter *f,
 	if (st == NULL)
 		return CAT_ERR;
 	if (shape & 1)
-		cat_bind_text(st, 1, f->status);
+		cat_bind_text(st, 1, cat_task_status_name(f->status));
 	if (shape & 2)
 		cat_bind_text(st, 2, f->job);
 	if (shape & 4)
@@ -153,7 +158,7 @@ catalog_task_create(struct catalog *cat, const struct cat_task *in,
 	id_new(uuid);
 	cat_bind_text(st, 1, uuid);
 	cat_bind_text(st, 2, in->owner);
-	cat_bind_text(st, 3, in->op);
+	cat_bind_text(st, 3, cat_task_type_name(in->type));
 	cat_bind_opt(st, 4, in->job_uuid);
 	cat_bind_opt(st, 5, in->archive_uuid);
 	cat_bind_opt(st, 6, in->target_uuid);
@@ -199,7 +204,8 @@ catalog_task_set_archive(struct catalog *cat, const char *uuid,
 /* Records how a task ended. */
 int
 catalog_task_finish(struct catalog *cat, const char *uuid,
-    const char *status, int64_t now, int64_t bytes, const char *error)
+    enum cat_task_status status, int64_t now, int64_t bytes,
+    const char *error)
 {
 	sqlite3_stmt *st;
 
@@ -209,7 +215,7 @@ catalog_task_finish(struct catalog *cat, const char *uuid,
 	if (st == NULL)
 		return CAT_ERR;
 	cat_bind_text(st, 1, uuid);
-	cat_bind_text(st, 2, status);
+	cat_bind_text(st, 2, cat_task_status_name(status));
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, bytes);
 	if (error != NULL)
@@ -538,29 +544,24 @@ catalog_tasks_interrupt(struct catalog *cat, int64_t now, const char *reason)
 	return sqlite3_changes(cat->db);
 }
 
-/* Counts tasks for each of the given statuses (0 for unknown ones). */
+/* Counts tasks for each status. */
 int
-catalog_task_counts(struct catalog *cat, const char *const *statuses,
-    size_t n, int64_t *counts)
+catalog_task_counts(struct catalog *cat, int64_t counts[CAT_TASK_STATUSES])
 {
+	enum cat_task_status status;
 	sqlite3_stmt *st;
-	const char *status;
-	size_t i;
-	int rc;
+	int rc, i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < CAT_TASK_STATUSES; i++)
 		counts[i] = 0;
 	st = cat_prepare(cat, SQL_TASK_COUNTS,
 	    "SELECT status, count(*) FROM tasks GROUP BY status");
 	if (st == NULL)
 		return CAT_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		status = (const char *)sqlite3_column_text(st, 0);
-		for (i = 0; status != NULL && i < n; i++) {
-			if (statuses[i] != NULL &&
-			    strcmp(statuses[i], status) == 0)
-				counts[i] = sqlite3_column_int64(st, 1);
-		}
+		if (cat_task_status_parse((const char *)sqlite3_column_text(st,
+		    0), &status) == 0)
+			counts[status] = sqlite3_column_int64(st, 1);
 	}
 	if (rc != SQLITE_DONE)
 		cat_sqlerr(cat, "task counts");

@@ -234,14 +234,13 @@ sched_skip(struct scheduler *s, const char *job_uuid)
 		return;
 	memset(&t, 0, sizeof t);
 	t.owner = "system";
-	snprintf(t.op, sizeof t.op, "%s", cat_task_type_name(CAT_TASK_BACKUP));
+	t.type = CAT_TASK_BACKUP;
 	memcpy(t.job_uuid, j.uuid, sizeof t.job_uuid);
 	memcpy(t.target_uuid, j.target_uuid, sizeof t.target_uuid);
 	memcpy(t.store_uuid, j.store_uuid, sizeof t.store_uuid);
 	cat_job_clear(&j);
 	if (catalog_task_create(s->env.cat, &t, now, id) == CAT_OK)
-		catalog_task_finish(s->env.cat, id,
-		    cat_task_status_name(CAT_TASK_CANCELED), now, 0,
+		catalog_task_finish(s->env.cat, id, CAT_TASK_CANCELED, now, 0,
 		    "skipped: the previous run of this job had not finished");
 	log_info("job %s: skipped a run, the previous one is still going",
 	    job_uuid);
@@ -273,7 +272,6 @@ sched_sweep(struct scheduler *s, int64_t now)
 {
 	struct cat_archive *a = NULL;
 	size_t n = 0, i;
-	enum cat_archive_status st;
 	int64_t retry = 0, next;
 	char *err = NULL;
 
@@ -286,11 +284,9 @@ sched_sweep(struct scheduler *s, int64_t now)
 					retry = a[i].purge_after;
 				continue;
 			}
-			if (cat_archive_status_parse(a[i].status, &st) == 0 &&
-			    st == CAT_ARCHIVE_VALID)
+			if (a[i].status == CAT_ARCHIVE_VALID)
 				catalog_archive_set_status(s->env.cat,
-				    a[i].uuid,
-				    cat_archive_status_name(CAT_ARCHIVE_EXPIRED));
+				    a[i].uuid, CAT_ARCHIVE_EXPIRED);
 			if (s->env.purge(s->env.arg, a[i].uuid, &err) != 0) {
 				log_warn("archive %s: cannot queue its purge: "
 				    "%s", a[i].uuid, err);

@@ -480,8 +480,8 @@ task_run_finish(struct task_run *run, enum cat_task_status status,
 		task_run_say(run, "%s %s in %.1f s (%lld bytes)", type, st,
 		    secs, (long long)bytes);
 	tasklog_flush(run->log);
-	catalog_task_finish(sup->env.cat, run->task.uuid, st, sup->env.now(),
-	    bytes, error);
+	catalog_task_finish(sup->env.cat, run->task.uuid, status,
+	    sup->env.now(), bytes, error);
 	sup->stats.finished[run->kind->type][oi]++;
 	sup->stats.seconds[run->kind->type][oi] += secs;
 	if (status == CAT_TASK_DONE)
@@ -527,15 +527,12 @@ struct task_run *
 task_run_new(struct supervisor *sup, struct cat_task *t)
 {
 	struct task_run *run;
-	enum cat_task_type type;
 
 	run = xcalloc(1, sizeof *run);
 	run->sup = sup;
 	run->task = *t;
 	memset(t, 0, sizeof *t);
-	if (cat_task_type_parse(run->task.op, &type) != 0)
-		type = CAT_TASK_PURGE;	/* never stored: requests are typed */
-	run->kind = sup_kinds[type];
+	run->kind = sup_kinds[run->task.type];
 	run->log = tasklog_new(sup->env.cat, run->task.uuid, sup->env.now);
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
 	TAILQ_INSERT_TAIL(&sup->running, run, entry);
@@ -612,7 +609,6 @@ sup_kick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct supervisor *sup = arg;
 	int workers = sup->env.workers;
-	enum cat_task_type type;
 	struct cat_filter f;
 	struct cat_task *t = NULL;
 	size_t n = 0, i;
@@ -622,13 +618,11 @@ sup_kick_cb(evutil_socket_t fd, short ev, void *arg)
 	if (sup->shutting_down || sup->nrunning >= workers)
 		return;
 	cat_filter_init(&f);
-	f.status = cat_task_status_name(CAT_TASK_PENDING);
+	f.status = CAT_TASK_PENDING;
 	if (catalog_tasks(sup->env.cat, &f, 0, &t, &n) != CAT_OK)
 		return;
 	for (i = n; i-- > 0 && sup->nrunning < workers;) {
-		if (cat_task_type_parse(t[i].op, &type) != 0)
-			continue;
-		if (sup_kinds[type]->per_target &&
+		if (sup_kinds[t[i].type]->per_target &&
 		    sup_target_busy(sup, t[i].target_uuid))
 			continue;
 		sup_start(sup, &t[i]);
@@ -676,7 +670,7 @@ supervisor_free(struct supervisor *sup)
 		TAILQ_REMOVE(&sup->running, run, entry);
 		tasklog_flush(run->log);
 		catalog_task_finish(sup->env.cat, run->task.uuid,
-		    cat_task_status_name(CAT_TASK_FAILED), sup->env.now(), 0,
+		    CAT_TASK_FAILED, sup->env.now(), 0,
 		    sup->shutdown_reason != NULL ? sup->shutdown_reason :
 		    "interrupted");
 		sup_run_free(run);
@@ -708,7 +702,7 @@ supervisor_queue(struct supervisor *sup, enum cat_task_type type,
 		return -1;
 	}
 	t.owner = (char *)(req->owner != NULL ? req->owner : "system");
-	snprintf(t.op, sizeof t.op, "%s", cat_task_type_name(type));
+	t.type = type;
 	if (catalog_task_create(sup->env.cat, &t, sup->env.now(), out) !=
 	    CAT_OK) {
 		*status = CAT_ERR;
@@ -723,7 +717,6 @@ supervisor_queue(struct supervisor *sup, enum cat_task_type type,
 int
 supervisor_cancel(struct supervisor *sup, const char *uuid)
 {
-	enum cat_task_status st;
 	struct task_run *run;
 	struct cat_task t;
 	int rc;
@@ -741,13 +734,11 @@ supervisor_cancel(struct supervisor *sup, const char *uuid)
 	memset(&t, 0, sizeof t);
 	if ((rc = catalog_task_get(sup->env.cat, uuid, &t)) != CAT_OK)
 		return rc;
-	rc = cat_task_status_parse(t.status, &st) == 0 &&
-	    st == CAT_TASK_PENDING ? CAT_OK : CAT_INUSE;
+	rc = t.status == CAT_TASK_PENDING ? CAT_OK : CAT_INUSE;
 	cat_task_clear(&t);
 	if (rc == CAT_OK)
-		catalog_task_finish(sup->env.cat, uuid,
-		    cat_task_status_name(CAT_TASK_CANCELED), sup->env.now(), 0,
-		    "canceled before it started");
+		catalog_task_finish(sup->env.cat, uuid, CAT_TASK_CANCELED,
+		    sup->env.now(), 0, "canceled before it started");
 	return rc;
 }
 

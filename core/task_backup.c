@@ -161,8 +161,7 @@ backup_done(struct task_run *run, const struct pipeline_result *res)
 	a.taken_at = t->started_at != 0 ? t->started_at : task_run_now(run);
 	a.expires_at = a.taken_at + b->expiry;
 	a.notes = "";
-	snprintf(a.status, sizeof a.status, "%s",
-	    cat_archive_status_name(CAT_ARCHIVE_VALID));
+	a.status = CAT_ARCHIVE_VALID;
 	a.size = res->bytes;
 	memcpy(a.sha256, res->sha256, sizeof a.sha256);
 	if (catalog_archive_create(cat, &a, aid) != CAT_OK) {

@@ -20,7 +20,6 @@ purge_request(struct catalog *cat, const struct task_request *req,
     struct cat_task *t, int *status, char **errp)
 {
 	struct cat_archive a;
-	enum cat_archive_status ast;
 	int rc;
 
 	memset(&a, 0, sizeof a);
@@ -30,8 +29,7 @@ purge_request(struct catalog *cat, const struct task_request *req,
 		    "cannot read the archive");
 		return -1;
 	}
-	if (cat_archive_status_parse(a.status, &ast) == 0 &&
-	    ast == CAT_ARCHIVE_PURGED) {
+	if (a.status == CAT_ARCHIVE_PURGED) {
 		cat_archive_clear(&a);
 		*status = CAT_NOTFOUND;
 		*errp = xstrdup("archive has already been purged");
@@ -78,8 +76,7 @@ purge_done(struct task_run *run, const struct pipeline_result *res)
 	int64_t wait;
 
 	if (res->failure == NULL) {
-		catalog_archive_set_status(cat, archive,
-		    cat_archive_status_name(CAT_ARCHIVE_PURGED));
+		catalog_archive_set_status(cat, archive, CAT_ARCHIVE_PURGED);
 		task_run_archives_changed(run);
 		task_run_finish(run, CAT_TASK_DONE, 0, NULL);
 		return;

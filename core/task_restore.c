@@ -22,7 +22,6 @@ restore_request(struct catalog *cat, const struct task_request *req,
 {
 	struct cat_archive a;
 	struct cat_system s;
-	enum cat_archive_status ast;
 	int rc;
 
 	memset(&a, 0, sizeof a);
@@ -32,8 +31,7 @@ restore_request(struct catalog *cat, const struct task_request *req,
 		    "cannot read the archive");
 		return -1;
 	}
-	if (cat_archive_status_parse(a.status, &ast) == 0 &&
-	    ast == CAT_ARCHIVE_PURGED) {
+	if (a.status == CAT_ARCHIVE_PURGED) {
 		cat_archive_clear(&a);
 		*status = CAT_INUSE;
 		*errp = xstrdup("archive has been purged from its store");

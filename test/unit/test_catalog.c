@@ -173,10 +173,29 @@ mk_archive(struct catalog *cat, const char *target, const char *store,
 	a.store_key = "key/1";
 	a.taken_at = taken;
 	a.expires_at = expires;
-	snprintf(a.status, sizeof a.status, "%s", status != NULL ? status : "");
+	if (status != NULL)
+		assert_int_equal(cat_archive_status_parse(status, &a.status),
+		    0);
 	a.size = size;
 	snprintf(a.sha256, sizeof a.sha256, "%064d", 0);
 	assert_int_equal(catalog_archive_create(cat, &a, out), CAT_OK);
+}
+
+/* Task counts for the statuses named (0 for a name that is none). */
+static int
+task_counts_by_name(struct catalog *cat, const char *const *names, size_t n,
+    int64_t *counts)
+{
+	int64_t all[CAT_TASK_STATUSES];
+	enum cat_task_status st;
+	size_t i;
+	int rc;
+
+	rc = catalog_task_counts(cat, all);
+	for (i = 0; i < n; i++)
+		counts[i] = cat_task_status_parse(names[i], &st) == 0 ?
+		    all[st] : 0;
+	return rc;
 }
 
 /* Creates a task and returns its uuid in out. */
@@ -188,7 +207,7 @@ mk_task(struct catalog *cat, const char *op, const char *job,
 
 	memset(&t, 0, sizeof t);
 	t.owner = "system";
-	snprintf(t.op, sizeof t.op, "%s", op);
+	assert_int_equal(cat_task_type_parse(op, &t.type), 0);
 	snprintf(t.job_uuid, sizeof t.job_uuid, "%s", job != NULL ? job : "");
 	snprintf(t.target_uuid, sizeof t.target_uuid, "%s",
 	    target != NULL ? target : "");
@@ -364,7 +383,7 @@ test_catalog_reopen_persists(void **state)
 	assert_string_equal(j.last_task_uuid, task);
 	cat_job_clear(&j);
 	assert_int_equal(catalog_task_get(fx->cat, task, &t), CAT_OK);
-	assert_string_equal(t.status, "pending");
+	assert_string_equal(cat_task_status_name(t.status), "pending");
 	cat_task_clear(&t);
 }
 
@@ -656,11 +675,11 @@ test_catalog_store_inuse_by_archives(void **state)
 
 	assert_int_equal(catalog_system_delete(fx->cat, CAT_STORE, s),
 	    CAT_INUSE);
-	assert_int_equal(catalog_archive_set_status(fx->cat, a1, "expired"),
+	assert_int_equal(catalog_archive_set_status(fx->cat, a1, CAT_ARCHIVE_EXPIRED),
 	    CAT_OK);
 	assert_int_equal(catalog_system_delete(fx->cat, CAT_STORE, s),
 	    CAT_INUSE);
-	assert_int_equal(catalog_archive_set_status(fx->cat, a1, "purged"),
+	assert_int_equal(catalog_archive_set_status(fx->cat, a1, CAT_ARCHIVE_PURGED),
 	    CAT_OK);
 	/* Targets are not held by archives. */
 	assert_int_equal(catalog_system_delete(fx->cat, CAT_TARGET, t),
@@ -911,7 +930,7 @@ test_catalog_job_last_task(void **state)
 	mk_task(fx->cat, "backup", j1, NULL, 150, t4);
 	mk_task(fx->cat, "backup", j2, NULL, 50, other);
 	assert_int_equal(catalog_task_start(fx->cat, t3, 201), CAT_OK);
-	assert_int_equal(catalog_task_finish(fx->cat, t3, "done", 260, 5,
+	assert_int_equal(catalog_task_finish(fx->cat, t3, CAT_TASK_DONE, 260, 5,
 	    NULL), CAT_OK);
 
 	assert_int_equal(catalog_job_get(fx->cat, j1, &got), CAT_OK);
@@ -967,7 +986,7 @@ test_catalog_archive_crud(void **state)
 	assert_int_equal(got.taken_at, 1000);
 	assert_int_equal(got.expires_at, 2000);
 	assert_string_equal(got.notes, "");
-	assert_string_equal(got.status, "valid");
+	assert_string_equal(cat_archive_status_name(got.status), "valid");
 	assert_int_equal(got.size, 123456789012LL);
 	assert_string_equal(got.sha256, in.sha256);
 	assert_int_equal(got.purge_attempts, 0);
@@ -982,11 +1001,11 @@ test_catalog_archive_crud(void **state)
 
 	assert_int_equal(catalog_archive_set_notes(fx->cat, a,
 	    "before change #422"), CAT_OK);
-	assert_int_equal(catalog_archive_set_status(fx->cat, a, "expired"),
+	assert_int_equal(catalog_archive_set_status(fx->cat, a, CAT_ARCHIVE_EXPIRED),
 	    CAT_OK);
 	assert_int_equal(catalog_archive_get(fx->cat, a, &got), CAT_OK);
 	assert_string_equal(got.notes, "before change #422");
-	assert_string_equal(got.status, "expired");
+	assert_string_equal(cat_archive_status_name(got.status), "expired");
 	cat_archive_clear(&got);
 	assert_int_equal(catalog_archive_set_notes(fx->cat, a, NULL), CAT_OK);
 	assert_int_equal(catalog_archive_get(fx->cat, a, &got), CAT_OK);
@@ -1009,7 +1028,7 @@ test_catalog_archive_crud(void **state)
 	assert_int_equal(catalog_archive_get(fx->cat, a, &got), CAT_NOTFOUND);
 	assert_int_equal(catalog_archive_set_notes(fx->cat, a, "x"),
 	    CAT_NOTFOUND);
-	assert_int_equal(catalog_archive_set_status(fx->cat, a, "purged"),
+	assert_int_equal(catalog_archive_set_status(fx->cat, a, CAT_ARCHIVE_PURGED),
 	    CAT_NOTFOUND);
 	assert_int_equal(catalog_archive_purge_failed(fx->cat, a, 5),
 	    CAT_NOTFOUND);
@@ -1070,7 +1089,7 @@ test_catalog_archive_filters(void **state)
 	cat_archives_free(list, n);
 
 	cat_filter_init(&f);
-	f.status = "valid";
+	f.status = CAT_ARCHIVE_VALID;
 	assert_int_equal(catalog_archives(fx->cat, &f, &list, &n), CAT_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].uuid, a3);
@@ -1097,7 +1116,7 @@ test_catalog_archive_filters(void **state)
 
 	cat_filter_init(&f);
 	f.store = s2;
-	f.status = "valid";
+	f.status = CAT_ARCHIVE_VALID;
 	assert_int_equal(catalog_archives(fx->cat, &f, &list, &n), CAT_OK);
 	assert_int_equal(n, 0);
 	cat_archives_free(list, n);
@@ -1155,7 +1174,7 @@ test_catalog_archive_expiry(void **state)
 	assert_string_equal(list[0].uuid, a1);
 	cat_archives_free(list, n);
 
-	assert_int_equal(catalog_archive_set_status(fx->cat, a1, "purged"),
+	assert_int_equal(catalog_archive_set_status(fx->cat, a1, CAT_ARCHIVE_PURGED),
 	    CAT_OK);
 	assert_int_equal(catalog_archive_next_expiry(fx->cat), 800);
 	assert_int_equal(catalog_archives_expired(fx->cat, 900, &list, &n),
@@ -1211,7 +1230,7 @@ test_catalog_task_lifecycle(void **state)
 	id_new(store);
 	memset(&in, 0, sizeof in);
 	in.owner = "admin";
-	snprintf(in.op, sizeof in.op, "restore");
+	in.type = CAT_TASK_RESTORE;
 	memcpy(in.job_uuid, job, sizeof in.job_uuid);
 	memcpy(in.archive_uuid, archive, sizeof in.archive_uuid);
 	memcpy(in.target_uuid, target, sizeof in.target_uuid);
@@ -1222,12 +1241,12 @@ test_catalog_task_lifecycle(void **state)
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
 	assert_string_equal(got.uuid, task);
 	assert_string_equal(got.owner, "admin");
-	assert_string_equal(got.op, "restore");
+	assert_string_equal(cat_task_type_name(got.type), "restore");
 	assert_string_equal(got.job_uuid, job);
 	assert_string_equal(got.archive_uuid, archive);
 	assert_string_equal(got.target_uuid, target);
 	assert_string_equal(got.store_uuid, store);
-	assert_string_equal(got.status, "pending");
+	assert_string_equal(cat_task_status_name(got.status), "pending");
 	assert_int_equal(got.requested_at, 1000);
 	assert_int_equal(got.started_at, 0);
 	assert_int_equal(got.stopped_at, 0);
@@ -1247,7 +1266,7 @@ test_catalog_task_lifecycle(void **state)
 	/* A seq is stored once. */
 	assert_int_equal(log_put(fx->cat, task, 4, 3, "again"), CAT_EXISTS);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
-	assert_string_equal(got.status, "running");
+	assert_string_equal(cat_task_status_name(got.status), "running");
 	assert_int_equal(got.started_at, 1001);
 	assert_string_equal(got.last_log, "line 2");
 	cat_task_clear(&got);
@@ -1256,10 +1275,10 @@ test_catalog_task_lifecycle(void **state)
 	assert_log(fx->cat, task, 0, 1, "line 2\n");
 	assert_log(fx->cat, task, 0, 2, "");
 
-	assert_int_equal(catalog_task_finish(fx->cat, task, "failed", 1010,
+	assert_int_equal(catalog_task_finish(fx->cat, task, CAT_TASK_FAILED, 1010,
 	    4096, "store plugin exited 2"), CAT_OK);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
-	assert_string_equal(got.status, "failed");
+	assert_string_equal(cat_task_status_name(got.status), "failed");
 	assert_int_equal(got.stopped_at, 1010);
 	assert_int_equal(got.bytes, 4096);
 	assert_string_equal(got.error, "store plugin exited 2");
@@ -1267,16 +1286,16 @@ test_catalog_task_lifecycle(void **state)
 	assert_int_equal(catalog_job_busy(fx->cat, job), 0);
 
 	/* Finishing without an error clears it. */
-	assert_int_equal(catalog_task_finish(fx->cat, task, "done", 1011, 1,
+	assert_int_equal(catalog_task_finish(fx->cat, task, CAT_TASK_DONE, 1011, 1,
 	    NULL), CAT_OK);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
 	assert_null(got.error);
-	assert_string_equal(got.status, "done");
+	assert_string_equal(cat_task_status_name(got.status), "done");
 	cat_task_clear(&got);
 
 	/* A task with no references reads them back as "". */
 	memset(&in, 0, sizeof in);
-	snprintf(in.op, sizeof in.op, "purge");
+	in.type = CAT_TASK_PURGE;
 	assert_int_equal(catalog_task_create(fx->cat, &in, 5, task), CAT_OK);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_OK);
 	assert_string_equal(got.owner, "");
@@ -1287,7 +1306,7 @@ test_catalog_task_lifecycle(void **state)
 	id_new(task);
 	assert_int_equal(catalog_task_get(fx->cat, task, &got), CAT_NOTFOUND);
 	assert_int_equal(catalog_task_start(fx->cat, task, 1), CAT_NOTFOUND);
-	assert_int_equal(catalog_task_finish(fx->cat, task, "done", 1, 0,
+	assert_int_equal(catalog_task_finish(fx->cat, task, CAT_TASK_DONE, 1, 0,
 	    NULL), CAT_NOTFOUND);
 	assert_int_equal(log_put(fx->cat, task, 1, 1, "x"), CAT_NOTFOUND);
 	assert_int_equal(catalog_job_busy(fx->cat, task), 0);
@@ -1311,7 +1330,7 @@ test_catalog_task_list(void **state)
 	mk_task(fx->cat, "restore", NULL, t1, 200, x3);
 	mk_task(fx->cat, "backup", j1, t1, 300, x4);
 	assert_int_equal(catalog_task_start(fx->cat, x1, 101), CAT_OK);
-	assert_int_equal(catalog_task_finish(fx->cat, x1, "done", 102, 0,
+	assert_int_equal(catalog_task_finish(fx->cat, x1, CAT_TASK_DONE, 102, 0,
 	    NULL), CAT_OK);
 	assert_int_equal(log_put(fx->cat, x4, 1, 0, "debug"), CAT_OK);
 	assert_int_equal(log_put(fx->cat, x4, 2, 1, "log"), CAT_OK);
@@ -1361,12 +1380,12 @@ test_catalog_task_list(void **state)
 	cat_tasks_free(list, n);
 
 	cat_filter_init(&f);
-	f.status = "done";
+	f.status = CAT_TASK_DONE;
 	assert_int_equal(catalog_tasks(fx->cat, &f, 0, &list, &n), CAT_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].uuid, x1);
 	cat_tasks_free(list, n);
-	f.status = "pending";
+	f.status = CAT_TASK_PENDING;
 	assert_int_equal(catalog_tasks(fx->cat, &f, 0, &list, &n), CAT_OK);
 	assert_int_equal(n, 3);
 	cat_tasks_free(list, n);
@@ -1385,7 +1404,7 @@ test_catalog_task_list(void **state)
 	assert_int_equal(n, 3);
 	cat_tasks_free(list, n);
 	f.job = j1;
-	f.status = "pending";
+	f.status = CAT_TASK_PENDING;
 	f.limit = 5;
 	assert_int_equal(catalog_tasks(fx->cat, &f, 1, &list, &n), CAT_OK);
 	assert_int_equal(n, 1);
@@ -1525,12 +1544,12 @@ test_catalog_task_interrupt_and_counts(void **state)
 	mk_task(fx->cat, "backup", NULL, NULL, 5, e);
 	assert_int_equal(catalog_task_start(fx->cat, b, 10), CAT_OK);
 	assert_int_equal(catalog_task_start(fx->cat, c, 10), CAT_OK);
-	assert_int_equal(catalog_task_finish(fx->cat, c, "done", 11, 0, NULL),
+	assert_int_equal(catalog_task_finish(fx->cat, c, CAT_TASK_DONE, 11, 0, NULL),
 	    CAT_OK);
-	assert_int_equal(catalog_task_finish(fx->cat, d, "canceled", 12, 0,
+	assert_int_equal(catalog_task_finish(fx->cat, d, CAT_TASK_CANCELED, 12, 0,
 	    NULL), CAT_OK);
 
-	assert_int_equal(catalog_task_counts(fx->cat, names, 6, counts),
+	assert_int_equal(task_counts_by_name(fx->cat, names, 6, counts),
 	    CAT_OK);
 	assert_int_equal(counts[0], 2);
 	assert_int_equal(counts[1], 1);
@@ -1542,18 +1561,18 @@ test_catalog_task_interrupt_and_counts(void **state)
 	assert_int_equal(catalog_tasks_interrupt(fx->cat, 99,
 	    "interrupted by restart"), 3);
 	assert_int_equal(catalog_task_get(fx->cat, b, &got), CAT_OK);
-	assert_string_equal(got.status, "failed");
+	assert_string_equal(cat_task_status_name(got.status), "failed");
 	assert_int_equal(got.stopped_at, 99);
 	assert_int_equal(got.started_at, 10);
 	assert_string_equal(got.error, "interrupted by restart");
 	cat_task_clear(&got);
 	assert_int_equal(catalog_task_get(fx->cat, c, &got), CAT_OK);
-	assert_string_equal(got.status, "done");
+	assert_string_equal(cat_task_status_name(got.status), "done");
 	assert_int_equal(got.stopped_at, 11);
 	assert_null(got.error);
 	cat_task_clear(&got);
 
-	assert_int_equal(catalog_task_counts(fx->cat, names, 6, counts),
+	assert_int_equal(task_counts_by_name(fx->cat, names, 6, counts),
 	    CAT_OK);
 	assert_int_equal(counts[0], 0);
 	assert_int_equal(counts[1], 0);
@@ -1772,7 +1791,7 @@ test_catalog_strings_verbatim(void **state)
 		mk_task(fx->cat, "backup", NULL, NULL, 1, task);
 		assert_int_equal(log_put(fx->cat, task, 1, 1, v), CAT_OK);
 		assert_int_equal(log_put(fx->cat, task, 2, 0, v), CAT_OK);
-		assert_int_equal(catalog_task_finish(fx->cat, task, "failed",
+		assert_int_equal(catalog_task_finish(fx->cat, task, CAT_TASK_FAILED,
 		    2, 0, v), CAT_OK);
 		assert_int_equal(catalog_task_get(fx->cat, task, &tg), CAT_OK);
 		assert_string_equal(tg.last_log, v);

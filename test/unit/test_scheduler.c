@@ -90,7 +90,7 @@ fake_backup(void *arg, const char *job, id_buf out, char **errp)
 	}
 	memset(&t, 0, sizeof t);
 	t.owner = "system";
-	snprintf(t.op, sizeof t.op, "backup");
+	t.type = CAT_TASK_BACKUP;
 	memcpy(t.job_uuid, j.uuid, sizeof t.job_uuid);
 	memcpy(t.target_uuid, j.target_uuid, sizeof t.target_uuid);
 	memcpy(t.store_uuid, j.store_uuid, sizeof t.store_uuid);
@@ -188,7 +188,7 @@ count_tasks(struct fixture *f, const char *status)
 	flt.job = f->job;
 	assert_int_equal(catalog_tasks(f->cat, &flt, 0, &t, &n), CAT_OK);
 	for (i = 0; i < n; i++) {
-		if (*status == '\0' || strcmp(t[i].status, status) == 0)
+		if (*status == '\0' || strcmp(cat_task_status_name(t[i].status), status) == 0)
 			c++;
 	}
 	cat_tasks_free(t, n);
@@ -375,7 +375,7 @@ test_scheduler_expiry_sweep(void **state)
 	assert_int_equal(f->purges, 1);
 	memset(&a, 0, sizeof a);
 	assert_int_equal(catalog_archive_get(f->cat, aid, &a), CAT_OK);
-	assert_string_equal(a.status, "expired");
+	assert_int_equal(a.status, CAT_ARCHIVE_EXPIRED);
 	cat_archive_clear(&a);
 }
 

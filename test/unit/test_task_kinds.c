@@ -152,8 +152,8 @@ start(struct fixture *f, enum cat_task_type type,
 	    &err), 0);
 	memset(&t, 0, sizeof t);
 	assert_int_equal(catalog_task_get(f->cat, id, &t), CAT_OK);
-	assert_string_equal(t.op, cat_task_type_name(type));
-	assert_string_equal(t.status, "pending");
+	assert_int_equal(t.type, type);
+	assert_int_equal(t.status, CAT_TASK_PENDING);
 	return task_run_new(f->sup, &t);
 }
 
@@ -199,7 +199,7 @@ test_task_backup_records_archive(void **state)
 	r = result(42, "{\"key\": \"blob-1\"}\n", NULL);
 	task_kind_backup.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "done");
+	assert_int_equal(t.status, CAT_TASK_DONE);
 	assert_string_equal(t.owner, "alice");
 	assert_int_equal(t.bytes, 42);
 	assert_true(t.archive_uuid[0] != '\0');
@@ -207,7 +207,7 @@ test_task_backup_records_archive(void **state)
 	assert_int_equal(catalog_archive_get(f->cat, t.archive_uuid, &a),
 	    CAT_OK);
 	assert_string_equal(a.store_key, "blob-1");
-	assert_string_equal(a.status, "valid");
+	assert_int_equal(a.status, CAT_ARCHIVE_VALID);
 	assert_int_equal(a.size, 42);
 	assert_string_equal(a.sha256, r.sha256);
 	assert_int_equal(a.taken_at, T0);
@@ -245,7 +245,7 @@ test_task_backup_without_usable_key(void **state)
 		r = result(10, outputs[i], NULL);
 		task_kind_backup.done(run, &r);
 		ended(f, id, &t);
-		assert_string_equal(t.status, "failed");
+		assert_int_equal(t.status, CAT_TASK_FAILED);
 		assert_non_null(strstr(t.error, why[i]));
 		assert_string_equal(t.archive_uuid, "");
 		cat_task_clear(&t);
@@ -272,7 +272,7 @@ test_task_backup_pipeline_failed(void **state)
 	r = result(3, "", "dummy exited with status 2");
 	task_kind_backup.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "failed");
+	assert_int_equal(t.status, CAT_TASK_FAILED);
 	assert_string_equal(t.error, "dummy exited with status 2");
 	cat_task_clear(&t);
 }
@@ -317,7 +317,7 @@ test_task_restore(void **state)
 	r = result(42, "", NULL);
 	task_kind_restore.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "done");
+	assert_int_equal(t.status, CAT_TASK_DONE);
 	cat_task_clear(&t);
 	assert_int_equal(supervisor_stats(f->sup)->bytes_done[CAT_TASK_RESTORE],
 	    42);
@@ -327,7 +327,7 @@ test_task_restore(void **state)
 	r = result(40, "", "checksum mismatch: ...");
 	task_kind_restore.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "failed");
+	assert_int_equal(t.status, CAT_TASK_FAILED);
 	cat_task_clear(&t);
 
 	/* Unknown archives and targets are refused at the request. */
@@ -368,13 +368,13 @@ test_task_purge(void **state)
 	r = result(0, "", "dummy exited with status 1");
 	task_kind_purge.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "failed");
+	assert_int_equal(t.status, CAT_TASK_FAILED);
 	cat_task_clear(&t);
 	memset(&a, 0, sizeof a);
 	assert_int_equal(catalog_archive_get(f->cat, aid, &a), CAT_OK);
 	assert_int_equal(a.purge_attempts, 1);
 	assert_int_equal(a.purge_after, T0 + 60);
-	assert_string_equal(a.status, "valid");
+	assert_int_equal(a.status, CAT_ARCHIVE_VALID);
 	cat_archive_clear(&a);
 	assert_int_equal(f->changed, 1);
 
@@ -383,11 +383,11 @@ test_task_purge(void **state)
 	r = result(0, "", NULL);
 	task_kind_purge.done(run, &r);
 	ended(f, id, &t);
-	assert_string_equal(t.status, "done");
+	assert_int_equal(t.status, CAT_TASK_DONE);
 	cat_task_clear(&t);
 	memset(&a, 0, sizeof a);
 	assert_int_equal(catalog_archive_get(f->cat, aid, &a), CAT_OK);
-	assert_string_equal(a.status, "purged");
+	assert_int_equal(a.status, CAT_ARCHIVE_PURGED);
 	cat_archive_clear(&a);
 	assert_int_equal(f->changed, 2);
 

@@ -57,7 +57,7 @@ setup(void **state)
 		fail_msg("catalog_open: %s", err);
 	memset(&t, 0, sizeof t);
 	t.owner = "system";
-	snprintf(t.op, sizeof t.op, "backup");
+	t.type = CAT_TASK_BACKUP;
 	assert_int_equal(catalog_task_create(fx->cat, &t, 1, fx->task),
 	    CAT_OK);
 	fake_now = 0;
