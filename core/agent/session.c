@@ -42,6 +42,7 @@
 
 #include "agent_proto.h"
 #include "child.h"
+#include "linesplit.h"
 #include "log.h"
 #include "mask.h"
 #include "plugins.h"
@@ -116,9 +117,7 @@ struct session {
 	/* The plugin's stderr, split into lines. */
 	int			 err_fd;
 	struct event		 err_ev;
-	char			 line[SESSION_LINE_MAX + 1];
-	size_t			 line_len;
-	int			 line_skip;
+	struct linesplit	*err;
 };
 LIST_HEAD(session_list, session);
 
@@ -431,6 +430,7 @@ session_release(struct session *s)
 	session_close(&s->out_fd, &s->out_ev);
 	session_close(&s->in_fd, &s->in_ev);
 	session_close(&s->err_fd, &s->err_ev);
+	linesplit_free(s->err);
 	if (s->in_buf != NULL)
 		evbuffer_free(s->in_buf);
 	child_free(s->child);
@@ -733,8 +733,9 @@ session_out_cb(int fd, short events, void *arg)
  * log.  cut: the line was cut short, perhaps inside a secret.
  */
 static void
-session_line(struct session *s, const char *line, size_t len, int cut)
+session_line(const char *line, size_t len, int cut, void *arg)
 {
+	struct session *s = arg;
 	char *text;
 	size_t n;
 
@@ -750,40 +751,11 @@ static void
 session_err_cb(int fd, short events, void *arg)
 {
 	struct session *s = arg;
-	char *nl, *start;
-	size_t left;
-	ssize_t n;
 
-	n = read(s->err_fd, s->line + s->line_len,
-	    SESSION_LINE_MAX - s->line_len);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		if (s->line_len > 0 && !s->line_skip)
-			session_line(s, s->line, s->line_len, 0);
-		s->line_len = 0;
+	if (linesplit_read(s->err, s->err_fd) == 0) {
 		session_close(&s->err_fd, &s->err_ev);
 		session_check_done(s);
-		return;
 	}
-	start = s->line;
-	left = s->line_len + n;
-	while ((nl = memchr(start, '\n', left)) != NULL) {
-		if (!s->line_skip)
-			session_line(s, start, nl - start, 0);
-		s->line_skip = 0;
-		left -= nl + 1 - start;
-		start = nl + 1;
-	}
-	if (left == SESSION_LINE_MAX) {
-		/* Too long: keep its start, drop the rest up to newline. */
-		if (!s->line_skip)
-			session_line(s, start, left, 1);
-		s->line_skip = 1;
-		left = 0;
-	}
-	memmove(s->line, start, left);
-	s->line_len = left;
 }
 
 /*
@@ -975,6 +947,7 @@ session_start(struct session *s, const char *path, const char *endpoint)
 	log_info("%s (%s): %s through %s started (pid %ld)", s->peer, s->who,
 	    argv[1], s->plugin, (long)child_pid(s->child));
 	s->err_fd = spec.err;
+	s->err = linesplit_new(SESSION_LINE_MAX, session_line, s);
 	event_assign(&s->err_ev, s->set->cfg.base, s->err_fd,
 	    EV_READ | EV_PERSIST, session_err_cb, s);
 	event_add(&s->err_ev, NULL);
