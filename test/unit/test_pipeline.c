@@ -1015,6 +1015,556 @@ test_pipeline_fixture_plugins(void **state)
 	rec_clear(&r);
 }
 
+/* What the done callback saw of each step, besides the rec. */
+struct recn {
+	struct rec	 r;		/* first: the callbacks take it too */
+	int		 status[8];
+	size_t		 nstages;
+};
+
+/* test_done_cb, and each step's status. */
+static void
+test_done_steps_cb(struct pipeline *pl, const struct pipeline_result *res,
+    void *arg)
+{
+	struct recn *rn = arg;
+	size_t i;
+
+	rn->nstages = res->nstages;
+	for (i = 0; i < res->nstages && i < 8; i++)
+		rn->status[i] = res->status[i];
+	test_done_cb(pl, res, &rn->r);
+}
+
+static const struct pipeline_cbs test_steps_cbs = {
+	test_line_cb, test_progress_cb, test_done_steps_cb
+};
+
+/* Steps from a list of stages, NULL standing for the relay. */
+static void
+make_steps(struct pipeline_step *steps, const struct pipeline_stage **st,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		steps[i].kind = st[i] == NULL ? PIPELINE_RELAY :
+		    PIPELINE_PROCESS;
+		steps[i].proc = st[i];
+	}
+}
+
+/* Run the stages (NULL: the relay) to completion and free the pipeline. */
+static void
+run_steps(struct fixture *f, const struct pipeline_stage **st, size_t n,
+    const struct pipeline_opts *opts, struct recn *rn)
+{
+	static const struct pipeline_opts none;
+	struct pipeline_step steps[8];
+	char *err;
+
+	make_steps(steps, st, n);
+	rn->r.pl = pipeline_run(f->set, steps, n, opts != NULL ? opts : &none,
+	    &test_steps_cbs, rn, &err);
+	if (rn->r.pl == NULL)
+		fail_msg("pipeline_run: %s", err);
+	run_until(f, &rn->r.done, 120);
+	assert_int_equal(rn->r.done, 1);
+	assert_int_equal(rn->nstages, n);
+	pipeline_free(rn->r.pl);
+	rn->r.pl = NULL;
+	run_until_reaped(f, 10);
+	assert_int_equal(child_set_count(f->set), 0);
+}
+
+/* Free what a recn holds. */
+static void
+recn_clear(struct recn *rn)
+{
+	rec_clear(&rn->r);
+	memset(rn, 0, sizeof *rn);
+}
+
+/*
+ * A last stage that keeps its input in out and, only once it has read
+ * end-of-input, says EOF-SEEN and makes the file flag.
+ */
+static const struct pipeline_stage *
+watch_stage(struct sh *s, struct fixture *f)
+{
+	return sh_stage(s, "last", "cat > %s/out; echo EOF-SEEN >&2; "
+	    "touch %s/flag", f->dir, f->dir);
+}
+
+/* 1 if the watching stage saw end-of-input. */
+static int
+saw_eof(struct fixture *f, struct recn *rn)
+{
+	return has_line(&rn->r, "last|EOF-SEEN") || exists(f->dir, "flag");
+}
+
+/* The hex SHA-256 of a file. */
+static void
+file_sha256(const char *path, char hex[65])
+{
+	unsigned char md[32], buf[65536];
+	unsigned int mdlen, i;
+	EVP_MD_CTX *ctx;
+	size_t n;
+	FILE *fp;
+
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	fclose(fp);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * Three processes, a direct pipe before the relay or after it: byte for
+ * byte, the relay's SHA-256 is that of the stream, each step's status is
+ * reported (the relay's as -1) and the last one's output is collected.
+ */
+static void
+test_pipeline_steps_three(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c;
+	struct recn rn;
+	char path[256], hex[65];
+	const struct pipeline_stage *st[4];
+
+	memset(&rn, 0, sizeof rn);
+	snprintf(path, sizeof path, "%s/data", f->dir);
+	make_data(path, 5000001, hex);
+
+	st[0] = sh_stage(&a, "src", "exec cat %s", path);
+	st[1] = sh_stage(&b, "mid", "exec cat");
+	st[2] = NULL;
+	st[3] = sh_stage(&c, "sum", "exec sha256sum");
+	run_steps(f, st, 4, NULL, &rn);
+	assert_null(rn.r.failure);
+	assert_int_equal(rn.r.bytes, 5000001);
+	assert_string_equal(rn.r.sha256, hex);
+	assert_memory_equal(rn.r.output, hex, 64);
+	assert_int_equal(rn.status[0], 0);
+	assert_int_equal(rn.status[1], 0);
+	assert_int_equal(rn.status[2], -1);
+	assert_int_equal(rn.status[3], 0);
+	assert_int_equal(rn.r.producer_status, 0);
+	assert_int_equal(rn.r.consumer_status, 0);
+	recn_clear(&rn);
+
+	st[1] = NULL;
+	st[2] = sh_stage(&b, "mid", "exec cat");
+	run_steps(f, st, 4, NULL, &rn);
+	assert_null(rn.r.failure);
+	assert_int_equal(rn.r.bytes, 5000001);
+	assert_string_equal(rn.r.sha256, hex);
+	assert_memory_equal(rn.r.output, hex, 64);
+	assert_int_equal(rn.status[1], -1);
+	assert_int_equal(rn.status[2], 0);
+	recn_clear(&rn);
+
+	/* No relay at all: direct pipes only, nothing counted. */
+	st[1] = sh_stage(&b, "mid", "exec tr a-z A-Z");
+	st[2] = sh_stage(&c, "count", "exec wc -c");
+	st[0] = sh_stage(&a, "src", "printf 'abc\\ndef\\n'");
+	run_steps(f, st, 3, NULL, &rn);
+	assert_null(rn.r.failure);
+	assert_int_equal(rn.r.bytes, 0);
+	assert_string_equal(rn.r.output, "8\n");
+	recn_clear(&rn);
+}
+
+/*
+ * Four processes, as a codec would stand: [data, compress, RELAY,
+ * decompress, check].  The relay sees (and hashes) the compressed stream;
+ * the last process gets the original back.
+ */
+static void
+test_pipeline_steps_four(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c, d;
+	struct recn rn;
+	char path[256], gz[256], cmd[600], hex[65], gzhex[65];
+	const struct pipeline_stage *st[5];
+	struct stat sb;
+
+	memset(&rn, 0, sizeof rn);
+	snprintf(path, sizeof path, "%s/data", f->dir);
+	snprintf(gz, sizeof gz, "%s/data.gz", f->dir);
+	make_data(path, 3000000, hex);
+	snprintf(cmd, sizeof cmd, "gzip -1 -n -c %s > %s", path, gz);
+	assert_int_equal(system(cmd), 0);
+	file_sha256(gz, gzhex);
+	assert_int_equal(stat(gz, &sb), 0);
+
+	st[0] = sh_stage(&a, "src", "exec cat %s", path);
+	st[1] = sh_stage(&b, "encode", "exec gzip -1 -n -c");
+	st[2] = NULL;
+	st[3] = sh_stage(&c, "decode", "exec gzip -d -c");
+	st[4] = sh_stage(&d, "sum", "exec sha256sum");
+	run_steps(f, st, 5, NULL, &rn);
+	assert_null(rn.r.failure);
+	assert_int_equal(rn.r.bytes, sb.st_size);
+	assert_string_equal(rn.r.sha256, gzhex);
+	assert_memory_equal(rn.r.output, hex, 64);
+	assert_int_equal(rn.status[0], 0);
+	assert_int_equal(rn.status[1], 0);
+	assert_int_equal(rn.status[2], -1);
+	assert_int_equal(rn.status[3], 0);
+	assert_int_equal(rn.status[4], 0);
+	recn_clear(&rn);
+}
+
+/*
+ * A process in the middle that exits non-zero mid-stream fails the run
+ * with its name, and no process after it ever sees end-of-input: wherever
+ * it stands, before or after the relay or with no relay.
+ */
+static void
+test_pipeline_steps_middle_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[4];
+	int shape;
+
+	memset(&rn, 0, sizeof rn);
+	for (shape = 0; shape < 3; shape++) {
+		st[0] = sh_stage(&a, "src", "exec head -c 50000000 /dev/zero");
+		st[1] = sh_stage(&b, "mid", "head -c 100000; exit 3");
+		st[2] = watch_stage(&c, f);
+		st[3] = st[2];
+		if (shape == 0)
+			st[2] = NULL;		/* [src, mid, RELAY, last] */
+		else if (shape == 1) {
+			st[2] = st[1];		/* [src, RELAY, mid, last] */
+			st[1] = NULL;
+		}
+		run_steps(f, st, shape < 2 ? 4 : 3, NULL, &rn);
+		assert_string_equal(rn.r.failure, "mid exited with status 3");
+		assert_false(saw_eof(f, &rn));
+		assert_true(WIFSIGNALED(rn.r.consumer_status));
+		recn_clear(&rn);
+	}
+}
+
+/* A process in the middle killed by a signal: the same. */
+static void
+test_pipeline_steps_middle_killed(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[4];
+
+	memset(&rn, 0, sizeof rn);
+	st[0] = sh_stage(&a, "src", "exec head -c 50000000 /dev/zero");
+	st[1] = sh_stage(&b, "mid", "head -c 100000; kill -9 $$");
+	st[2] = NULL;
+	st[3] = watch_stage(&c, f);
+	run_steps(f, st, 4, NULL, &rn);
+	assert_string_equal(rn.r.failure, "mid killed by signal 9");
+	assert_false(saw_eof(f, &rn));
+	assert_int_equal(WTERMSIG(rn.status[1]), SIGKILL);
+	assert_true(WIFSIGNALED(rn.status[3]));
+	recn_clear(&rn);
+
+	/* The first process killed: nobody after it sees the end. */
+	st[0] = sh_stage(&a, "src", "head -c 100000 /dev/zero; kill -9 $$");
+	st[1] = sh_stage(&b, "mid", "exec cat");
+	st[2] = watch_stage(&c, f);
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "src killed by signal 9");
+	assert_false(saw_eof(f, &rn));
+	recn_clear(&rn);
+}
+
+/*
+ * Readers that stop early: one in the middle fails the run at once, so the
+ * last never sees the end; a last one is blamed, not its writers' EPIPE.
+ */
+static void
+test_pipeline_steps_reader_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[3];
+
+	memset(&rn, 0, sizeof rn);
+	st[0] = sh_stage(&a, "src", "exec cat /dev/zero");
+	st[1] = sh_stage(&b, "mid", "exec head -c 1000 >/dev/null");
+	st[2] = watch_stage(&c, f);
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "mid stopped reading its input");
+	assert_false(saw_eof(f, &rn));
+	recn_clear(&rn);
+
+	st[1] = sh_stage(&b, "mid", "exec cat");
+	st[2] = sh_stage(&c, "last", "exec head -c 100 >/dev/null");
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "last stopped reading its input");
+	assert_int_equal(rn.status[2], 0);
+	recn_clear(&rn);
+
+	st[2] = sh_stage(&c, "last", "head -c 100 >/dev/null; exit 5");
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "last exited with status 5");
+	recn_clear(&rn);
+
+	/* It read all there was, then left; its writer had more: SIGPIPE. */
+	st[0] = sh_stage(&a, "src", "exec head -c 10 /dev/zero");
+	st[1] = sh_stage(&b, "mid", "cat; sleep 0.5; exec cat /dev/zero");
+	st[2] = sh_stage(&c, "last", "exec head -c 10 >/dev/null");
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "last stopped reading its input");
+	assert_int_equal(WTERMSIG(rn.status[1]), SIGPIPE);
+	recn_clear(&rn);
+}
+
+/*
+ * A reader may finish without waiting for end-of-input once it has read
+ * everything, even when it exits before its writer has been reaped.
+ */
+static void
+test_pipeline_steps_reader_done_first(void **state)
+{
+	struct fixture *f = *state;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[3];
+	int i;
+
+	memset(&rn, 0, sizeof rn);
+	for (i = 0; i < 20; i++) {
+		st[0] = sh_stage(&a, "src", "printf abc");
+		st[1] = sh_stage(&b, "mid", "exec head -c 3");
+		st[2] = sh_stage(&c, "last", "exec cat");
+		run_steps(f, st, 3, NULL, &rn);
+		assert_null(rn.r.failure);
+		assert_string_equal(rn.r.output, "abc");
+		recn_clear(&rn);
+	}
+	/* It may even leave while its writer still runs. */
+	st[0] = sh_stage(&a, "src", "printf abc; sleep 0.5");
+	run_steps(f, st, 3, NULL, &rn);
+	assert_null(rn.r.failure);
+	assert_string_equal(rn.r.output, "abc");
+	recn_clear(&rn);
+	/* Not if the writer then fails. */
+	st[0] = sh_stage(&a, "src", "printf abc; sleep 0.5; exit 6");
+	st[2] = watch_stage(&c, f);
+	run_steps(f, st, 3, NULL, &rn);
+	assert_string_equal(rn.r.failure, "src exited with status 6");
+	assert_false(saw_eof(f, &rn));
+	recn_clear(&rn);
+}
+
+/* Cancel with four processes: all stop, done says "canceled". */
+static void
+test_pipeline_steps_cancel(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = { 0, 300000 };
+	struct pipeline_step steps[5];
+	const struct pipeline_stage *st[5];
+	struct sh a, b, c, d;
+	struct recn rn;
+	char *err;
+	int i;
+
+	memset(&rn, 0, sizeof rn);
+	st[0] = sh_stage(&a, "src", "exec cat /dev/zero");
+	st[1] = sh_stage(&b, "encode", "exec cat");
+	st[2] = NULL;
+	st[3] = sh_stage(&c, "decode", "exec cat");
+	st[4] = sh_stage(&d, "sink", "cat >/dev/null; echo EOF-SEEN >&2");
+	make_steps(steps, st, 5);
+	rn.r.pl = pipeline_run(f->set, steps, 5, &(struct pipeline_opts){ 0 },
+	    &test_steps_cbs, &rn, &err);
+	assert_non_null(rn.r.pl);
+	event_base_once(f->base, -1, EV_TIMEOUT, test_cancel_cb, rn.r.pl, &tv);
+	run_until(f, &rn.r.done, 30);
+	assert_int_equal(rn.r.done, 1);
+	assert_string_equal(rn.r.failure, "canceled");
+	assert_true(rn.r.bytes > 0);
+	for (i = 0; i < 5; i++) {
+		if (i != 2)
+			assert_true(WIFSIGNALED(rn.status[i]));
+	}
+	assert_false(has_line(&rn.r, "sink|EOF-SEEN"));
+	pipeline_free(rn.r.pl);
+	run_until_reaped(f, 10);
+	assert_int_equal(child_set_count(f->set), 0);
+	recn_clear(&rn);
+}
+
+/* Verification with a process after the relay: the end only if it matches. */
+static void
+test_pipeline_steps_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline_opts opts;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[4];
+	char path[256], hex[65], want[512];
+	const char *bad = "00000000000000000000000000000000"
+	    "00000000000000000000000000000000";
+
+	memset(&rn, 0, sizeof rn);
+	snprintf(path, sizeof path, "%s/data", f->dir);
+	make_data(path, 3000001, hex);
+	memset(&opts, 0, sizeof opts);
+	opts.expect_sha256 = hex;
+	opts.expect_bytes = 3000001;
+	st[0] = sh_stage(&a, "retrieve", "exec cat %s", path);
+	st[1] = NULL;
+	st[2] = sh_stage(&b, "decode", "exec cat");
+	st[3] = watch_stage(&c, f);
+	run_steps(f, st, 4, &opts, &rn);
+	assert_null(rn.r.failure);
+	assert_true(exists(f->dir, "flag"));
+	snprintf(path, sizeof path, "cmp -s %s/data %s/out", f->dir, f->dir);
+	assert_int_equal(system(path), 0);
+	recn_clear(&rn);
+	snprintf(path, sizeof path, "%s/flag", f->dir);
+	unlink(path);
+
+	opts.expect_sha256 = bad;
+	run_steps(f, st, 4, &opts, &rn);
+	snprintf(want, sizeof want, "checksum mismatch: archive has 3000001 "
+	    "bytes sha256 %s, got 3000001 bytes sha256 %s", bad, hex);
+	assert_string_equal(rn.r.failure, want);
+	assert_false(saw_eof(f, &rn));
+	recn_clear(&rn);
+}
+
+/*
+ * A consumer that left, having read all there was, before the stream
+ * ended: the stream is still checked, and what comes after it sees the
+ * end only if it matched.
+ */
+static void
+test_pipeline_steps_verify_after_leaving(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline_opts opts;
+	struct sh a, b, c;
+	struct recn rn;
+	const struct pipeline_stage *st[4];
+	const char *empty = "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855";
+
+	memset(&rn, 0, sizeof rn);
+	memset(&opts, 0, sizeof opts);
+	opts.expect_sha256 = empty;
+	opts.expect_bytes = 5;
+	/* The producer ends its output at once but exits later. */
+	st[0] = sh_stage(&a, "retrieve", "exec >&-; sleep 0.6");
+	st[1] = NULL;
+	st[2] = sh_stage(&b, "restore", "sleep 0.2");
+	run_steps(f, st, 3, &opts, &rn);
+	assert_string_equal(rn.r.failure, "checksum mismatch: archive has 5 "
+	    "bytes sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
+	    "495991b7852b855, got 0 bytes sha256 e3b0c44298fc1c149afbf4c899"
+	    "6fb92427ae41e4649b934ca495991b7852b855");
+	recn_clear(&rn);
+
+	st[3] = watch_stage(&c, f);
+	run_steps(f, st, 4, &opts, &rn);
+	assert_non_null(strstr(rn.r.failure, "checksum mismatch"));
+	assert_false(saw_eof(f, &rn));
+	recn_clear(&rn);
+
+	opts.expect_bytes = 0;
+	run_steps(f, st, 4, &opts, &rn);
+	assert_null(rn.r.failure);
+	assert_true(exists(f->dir, "flag"));
+	recn_clear(&rn);
+}
+
+/*
+ * A step that cannot be run, wherever it stands: NULL with the reason,
+ * nothing left running, no callback, and no process saw end-of-input.
+ * Lists that are not pipelines are refused.
+ */
+static void
+test_pipeline_steps_spawn_fails(void **state)
+{
+	struct fixture *f = *state;
+	const char *argv[] = { "missing", "backup", NULL };
+	struct pipeline_stage missing = { "missing", "/nonexistent/missing",
+	    argv, NULL };
+	const struct pipeline_stage *st[4];
+	struct pipeline_step steps[4];
+	struct sh a, b, c;
+	struct recn rn;
+	char *err;
+	int pos;
+
+	memset(&rn, 0, sizeof rn);
+	for (pos = 0; pos < 4; pos++) {
+		if (pos == 2)
+			continue;
+		st[0] = sh_stage(&a, "src", "exec cat /dev/zero");
+		st[1] = sh_stage(&b, "mid", "exec cat");
+		st[2] = NULL;
+		st[3] = watch_stage(&c, f);
+		st[pos] = &missing;
+		make_steps(steps, st, 4);
+		assert_null(pipeline_run(f->set, steps, 4,
+		    &(struct pipeline_opts){ 0 }, &test_steps_cbs, &rn, &err));
+		assert_string_equal(err, "cannot run /nonexistent/missing: "
+		    "No such file or directory");
+		free(err);
+		run_until_reaped(f, 10);
+		assert_int_equal(child_set_count(f->set), 0);
+		assert_false(saw_eof(f, &rn));
+	}
+	assert_int_equal(rn.r.done, 0);
+	assert_int_equal(rn.r.nlines, 0);
+
+	/* A relay first, last or twice; no process at all. */
+	st[0] = NULL;
+	st[1] = sh_stage(&b, "mid", "exec cat");
+	st[2] = NULL;
+	st[3] = sh_stage(&c, "last", "exec cat");
+	make_steps(steps, st, 4);
+	assert_null(pipeline_run(f->set, steps, 2,
+	    &(struct pipeline_opts){ 0 }, &test_steps_cbs, &rn, &err));
+	assert_non_null(strstr(err, "relay"));
+	free(err);
+	assert_null(pipeline_run(f->set, steps + 1, 2,
+	    &(struct pipeline_opts){ 0 }, &test_steps_cbs, &rn, &err));
+	assert_non_null(strstr(err, "relay"));
+	free(err);
+	steps[0] = steps[1];
+	steps[1].kind = PIPELINE_RELAY;
+	steps[1].proc = NULL;
+	assert_null(pipeline_run(f->set, steps, 3,
+	    &(struct pipeline_opts){ 0 }, &test_steps_cbs, &rn, &err));
+	assert_non_null(strstr(err, "relay"));
+	free(err);
+	assert_null(pipeline_run(f->set, steps, 0,
+	    &(struct pipeline_opts){ 0 }, &test_steps_cbs, &rn, &err));
+	assert_non_null(err);
+	free(err);
+	assert_int_equal(child_set_count(f->set), 0);
+	assert_int_equal(rn.r.done, 0);
+}
+
 int
 main(void)
 {
@@ -1041,6 +1591,16 @@ main(void)
 		T(test_pipeline_spawn_fails),
 		T(test_pipeline_free_anywhere),
 		T(test_pipeline_fixture_plugins),
+		T(test_pipeline_steps_three),
+		T(test_pipeline_steps_four),
+		T(test_pipeline_steps_middle_fails),
+		T(test_pipeline_steps_middle_killed),
+		T(test_pipeline_steps_reader_stops),
+		T(test_pipeline_steps_reader_done_first),
+		T(test_pipeline_steps_cancel),
+		T(test_pipeline_steps_verify),
+		T(test_pipeline_steps_verify_after_leaving),
+		T(test_pipeline_steps_spawn_fails),
 #undef T
 	};
 
