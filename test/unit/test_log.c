@@ -1,5 +1,5 @@
 /*
- * The daemon's log (core/log.c) with stderr sent to a temp file: a value
+ * The daemon's log (core/base/log.c) with stderr sent to a temp file: a value
  * logged with %s that holds a newline, an escape sequence, a bell, DEL, a
  * C1 character or invalid UTF-8 comes out escaped on the message's one
  * line, so it cannot forge a line or drive a terminal; ordinary text,
