@@ -85,9 +85,10 @@ export async function view(ctx, id) {
   const original = targets.find((t) => t.uuid === a.target_uuid);
 
   // notes
-  const notes = h('textarea', { name: 'notes', rows: 3 });
+  // One line: the API refuses control characters (line breaks too) in notes.
+  const notes = h('input', { type: 'text', name: 'notes', maxlength: 4096 });
   notes.value = a.notes || '';
-  const notesRow = fieldRow({ label: 'Notes', control: notes, help: 'Free text kept with the archive.' });
+  const notesRow = fieldRow({ label: 'Notes', control: notes, help: 'One line of free text kept with the archive.' });
   const notesErr = formErrorBox();
   const notesSaved = h('span', { class: 'saved', role: 'status' });
   const notesBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save notes');
