@@ -288,6 +288,41 @@ task_run_stage(struct task_run *run, enum task_stage which,
 	return 0;
 }
 
+/* The archive a request names. */
+int
+task_request_archive(struct catalog *cat, const char *uuid,
+    struct cat_archive *a, int *status, char **errp)
+{
+	int rc;
+
+	memset(a, 0, sizeof *a);
+	if ((rc = catalog_archive_get(cat, uuid, a)) != CAT_OK) {
+		*status = rc;
+		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
+		    "cannot read the archive");
+		return -1;
+	}
+	return 0;
+}
+
+/* The run's archive and its store. */
+int
+task_run_archive(struct task_run *run, struct cat_archive *a, char **errp)
+{
+	memset(a, 0, sizeof *a);
+	if (catalog_archive_get(run->sup->env.cat, run->task.archive_uuid,
+	    a) != CAT_OK) {
+		*errp = xstrdup("the archive no longer exists");
+		return -1;
+	}
+	if (a->store_plugin == NULL) {
+		cat_archive_clear(a);
+		*errp = xstrdup("the archive's store no longer exists");
+		return -1;
+	}
+	return 0;
+}
+
 /* The stream must match this size and SHA-256. */
 void
 task_run_expect(struct task_run *run, const char *sha256, int64_t bytes)

@@ -79,6 +79,14 @@ void			*task_run_data(struct task_run *);
 int	task_run_stage(struct task_run *, enum task_stage, const char *plugin,
 	    const char *action, const char *endpoint, const char *key,
 	    char **errp);
+/*
+ * The archive a request names, for kinds that work on one: 0, or -1 with
+ * *status CAT_NOTFOUND (or the catalog's error) and *errp.
+ */
+int	task_request_archive(struct catalog *, const char *uuid,
+	    struct cat_archive *, int *status, char **errp);
+/* The run's archive, with its store still there: 0, or -1 with *errp. */
+int	task_run_archive(struct task_run *, struct cat_archive *, char **errp);
 /* The stream must have this size and SHA-256 (a restore's check). */
 void	task_run_expect(struct task_run *, const char *sha256, int64_t bytes);
 /* A line in the task log (and its debug log), or in the debug log only. */

@@ -20,15 +20,9 @@ purge_request(struct catalog *cat, const struct task_request *req,
     struct cat_task *t, int *status, char **errp)
 {
 	struct cat_archive a;
-	int rc;
 
-	memset(&a, 0, sizeof a);
-	if ((rc = catalog_archive_get(cat, req->archive, &a)) != CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
-		    "cannot read the archive");
+	if (task_request_archive(cat, req->archive, &a, status, errp) != 0)
 		return -1;
-	}
 	if (a.status == CAT_ARCHIVE_PURGED) {
 		cat_archive_clear(&a);
 		*status = CAT_NOTFOUND;
@@ -49,17 +43,8 @@ purge_prepare(struct task_run *run, char **errp)
 	struct cat_archive a;
 	int rc;
 
-	memset(&a, 0, sizeof a);
-	if (catalog_archive_get(task_run_catalog(run),
-	    task_run_task(run)->archive_uuid, &a) != CAT_OK) {
-		*errp = xstrdup("the archive no longer exists");
+	if (task_run_archive(run, &a, errp) != 0)
 		return -1;
-	}
-	if (a.store_plugin == NULL) {
-		cat_archive_clear(&a);
-		*errp = xstrdup("the archive's store no longer exists");
-		return -1;
-	}
 	rc = task_run_stage(run, TASK_SINK, a.store_plugin, "purge",
 	    a.store_endpoint, a.store_key, errp);
 	cat_archive_clear(&a);

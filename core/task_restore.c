@@ -24,13 +24,8 @@ restore_request(struct catalog *cat, const struct task_request *req,
 	struct cat_system s;
 	int rc;
 
-	memset(&a, 0, sizeof a);
-	if ((rc = catalog_archive_get(cat, req->archive, &a)) != CAT_OK) {
-		*status = rc;
-		*errp = xstrdup(rc == CAT_NOTFOUND ? "archive not found" :
-		    "cannot read the archive");
+	if (task_request_archive(cat, req->archive, &a, status, errp) != 0)
 		return -1;
-	}
 	if (a.status == CAT_ARCHIVE_PURGED) {
 		cat_archive_clear(&a);
 		*status = CAT_INUSE;
@@ -65,17 +60,9 @@ restore_prepare(struct task_run *run, char **errp)
 	timefmt_buf when;
 	int rc;
 
-	memset(&a, 0, sizeof a);
 	memset(&t, 0, sizeof t);
-	if (catalog_archive_get(cat, task->archive_uuid, &a) != CAT_OK) {
-		*errp = xstrdup("the archive no longer exists");
+	if (task_run_archive(run, &a, errp) != 0)
 		return -1;
-	}
-	if (a.store_plugin == NULL) {
-		cat_archive_clear(&a);
-		*errp = xstrdup("the archive's store no longer exists");
-		return -1;
-	}
 	if (catalog_system_get(cat, CAT_TARGET, task->target_uuid, &t) !=
 	    CAT_OK) {
 		cat_archive_clear(&a);
