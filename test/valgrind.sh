@@ -10,7 +10,11 @@ vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 failed=0
 passed=0
 for t in "$build"/test/test_catalog "$build"/test/test_timespec \
-    "$build"/test/test_scheduler "$build"/test/test_http; do
+    "$build"/test/test_scheduler "$build"/test/test_http \
+    "$build"/test/test_task_kinds "$build"/test/test_tasklog \
+    "$build"/test/test_conf "$build"/test/test_linesplit \
+    "$build"/test/test_redact "$build"/test/test_utf8 \
+    "$build"/test/test_log "$build"/test/test_throttle; do
 	[ -x "$t" ] || continue
 	if $vg "$t" >"$t.valgrind.log" 2>&1; then
 		passed=$((passed + 1))
