@@ -2,21 +2,22 @@
  * A pipeline on the event loop: plugin processes in a row, each one's
  * stdout the next one's stdin, all in the last process's group so one
  * signal stops them.  Two neighbours are joined either by a direct pipe or,
- * at most once, through the relay.  The relay passes the stream through a
- * single buffer: each read from the producer (the process before it) is
- * hashed and counted, then written straight on to the consumer (the one
- * after it); when the consumer's pipe is full the read event is removed
- * until the write event has drained the buffer, so a slow consumer slows
- * the producer and no memory grows.  No process ever sees end-of-input on a
- * bad stream: the relay closes its consumer's stdin only after the producer
- * exited 0 and, when restoring, after the size and SHA-256 matched, and the
- * daemon holds the write end of every direct pipe until its writer exited 0
- * having read all its own input; every failure instead terminates the group
- * with those ends left open.  A reader must read its whole input: one that
- * exits early (EPIPE, or data left in its pipe) fails the run, and its
- * writer gets EPIPE.  Stderr of each process is split into lines for the
- * caller and the last process's stdout is collected.  The done callback
- * runs once every process has exited and every pipe is closed.
+ * at most once, through the relay (relay.c: one buffer that counts, hashes
+ * and, for a restore, checks the stream and holds back its tail) between
+ * the producer (the process before it) and the consumer (the one after
+ * it).  This file drives it: when the consumer's pipe is full the read
+ * event is removed until the write event has drained the buffer, so a slow
+ * consumer slows the producer and no memory grows.  No process ever sees
+ * end-of-input on a bad stream: the relay closes its consumer's stdin only
+ * after the producer exited 0 and, when restoring, after the size and
+ * SHA-256 matched, and the daemon holds the write end of every direct pipe
+ * until its writer exited 0 having read all its own input; every failure
+ * instead terminates the group with those ends left open.  A reader must
+ * read its whole input: one that exits early (EPIPE, or data left in its
+ * pipe) fails the run, and its writer gets EPIPE.  Stderr of each process
+ * is split into lines for the caller and the last process's stdout is
+ * collected.  The done callback runs once every process has exited and
+ * every pipe is closed.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -36,18 +37,15 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <openssl/evp.h>
 
 #include "child.h"
 #include "linesplit.h"
 #include "log.h"
 #include "pipeline.h"
+#include "relay.h"
 #include "xmalloc.h"
 
-#define PIPELINE_BUFSIZE	(1024 * 1024)	/* relay buffer */
-#define PIPELINE_CHUNK		(256 * 1024)	/* largest single read */
 #define PIPELINE_BUDGET		(1024 * 1024)	/* bytes per callback */
-#define PIPELINE_HOLD		(64 * 1024)	/* held back when verifying */
 #define PIPELINE_LINE_MAX	8192		/* longer lines are cut */
 #define PIPELINE_GRACE_MS	5000		/* SIGTERM to SIGKILL */
 #define PIPELINE_OUTPUT_READ	(64 * 1024)
@@ -104,25 +102,15 @@ struct pipeline {
 	struct pipeline_proc	*producer;
 	struct pipeline_proc	*consumer;
 
-	/* The stream: in_fd (producer stdout) -> buf -> out_fd. */
+	/* The stream: in_fd (producer stdout) -> relay -> out_fd. */
 	int			 in_fd;
 	int			 out_fd;
 	struct event		 in_ev;
 	struct event		 out_ev;
-	char			*buf;
-	size_t			 off;		/* [off, len) not yet written */
-	size_t			 len;
+	struct relay		*relay;
 	int			 in_eof;
 	int			 peek_fd;	/* out_fd's pipe, to read */
-	int64_t			 bytes;
-	EVP_MD_CTX		*sha;
-	int			 sha_done;
-
-	int			 verify;
-	int			 verified;
 	int			 stream_ended;	/* complete and good */
-	int64_t			 expect_bytes;
-	char			*expect_sha256;
 
 	/* The last process's stdout. */
 	int			 cout_fd;
@@ -224,22 +212,6 @@ pipeline_status_text(const struct pipeline_proc *p)
 	return s;
 }
 
-/* Finish the SHA-256 of what was read, once. */
-static void
-pipeline_hash_final(struct pipeline *pl)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	if (pl->sha_done)
-		return;
-	pl->sha_done = 1;
-	if (EVP_DigestFinal_ex(pl->sha, md, &mdlen) != 1 || mdlen != 32)
-		fatal("SHA-256 failed");
-	for (i = 0; i < mdlen; i++)
-		snprintf(pl->result.sha256 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* SIGTERM every process, SIGKILL after the grace, then stop waiting. */
 static void
 pipeline_terminate(struct pipeline *pl)
@@ -310,20 +282,10 @@ pipeline_broken(struct pipeline *pl, int64_t unread)
 		return;
 	}
 	pl->broken = 1;
-	pl->broken_at = pl->bytes - (int64_t)(pl->len - pl->off) - unread;
+	pl->broken_at = relay_bytes(pl->relay) -
+	    (int64_t)relay_pending(pl->relay) - unread;
 	pipeline_close(&pl->out_fd, &pl->out_ev);
 	pipeline_close(&pl->in_fd, &pl->in_ev);
-}
-
-/* How far the buffer may be written: all but the held tail if verifying. */
-static size_t
-pipeline_limit(struct pipeline *pl)
-{
-	if (!pl->verify || pl->verified)
-		return pl->len;
-	if (pl->len - pl->off <= PIPELINE_HOLD)
-		return pl->off;
-	return pl->len - PIPELINE_HOLD;
 }
 
 /*
@@ -334,31 +296,21 @@ pipeline_limit(struct pipeline *pl)
 static int
 pipeline_flush(struct pipeline *pl)
 {
-	size_t limit = pipeline_limit(pl);
-	ssize_t n;
-
-	while (pl->off < limit) {
-		n = write(pl->out_fd, pl->buf + pl->off, limit - pl->off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				if (pl->in_fd != -1)
-					event_del(&pl->in_ev);
-				event_add(&pl->out_ev, NULL);
-				return 1;
-			}
-			if (errno != EPIPE)
-				log_warn("writing to %s: %s",
-				    pl->consumer->name, strerror(errno));
-			pipeline_broken(pl, 0);
-			return -1;
-		}
-		pl->off += n;
+	switch (relay_write(pl->relay, pl->out_fd)) {
+	case 0:
+		return 0;
+	case 1:
+		if (pl->in_fd != -1)
+			event_del(&pl->in_ev);
+		event_add(&pl->out_ev, NULL);
+		return 1;
+	default:
+		if (errno != EPIPE)
+			log_warn("writing to %s: %s", pl->consumer->name,
+			    strerror(errno));
+		pipeline_broken(pl, 0);
+		return -1;
 	}
-	if (pl->off == pl->len)
-		pl->off = pl->len = 0;
-	return 0;
 }
 
 /* Open another read end of the pipe fd writes to; -1 if impossible. */
@@ -377,7 +329,6 @@ pipeline_in_eof(struct pipeline *pl)
 {
 	pipeline_close(&pl->in_fd, &pl->in_ev);
 	pl->in_eof = 1;
-	pipeline_hash_final(pl);
 	pipeline_stream_end(pl);
 }
 
@@ -385,17 +336,12 @@ pipeline_in_eof(struct pipeline *pl)
 static int
 pipeline_verify(struct pipeline *pl)
 {
-	if (!pl->verify || pl->verified)
-		return 0;
-	if (pl->bytes != pl->expect_bytes ||
-	    strcasecmp(pl->result.sha256, pl->expect_sha256) != 0) {
-		pipeline_fail(pl, "checksum mismatch: archive has "
-		    "%" PRId64 " bytes sha256 %s, got %" PRId64
-		    " bytes sha256 %s", pl->expect_bytes,
-		    pl->expect_sha256, pl->bytes, pl->result.sha256);
+	char why[512];
+
+	if (relay_verify(pl->relay, why, sizeof why) != 0) {
+		pipeline_fail(pl, "%s", why);
 		return -1;
 	}
-	pl->verified = 1;
 	return 0;
 }
 
@@ -455,27 +401,14 @@ static void
 pipeline_in_cb(int fd, short events, void *arg)
 {
 	struct pipeline *pl = arg;
-	size_t budget = PIPELINE_BUDGET, space;
+	size_t budget = PIPELINE_BUDGET;
+	char why[256];
 	ssize_t n;
 
 	pipeline_enter(pl);
 	while (budget > 0 && pl->in_fd != -1 && pl->cause == NULL) {
-		if (pl->off > 0 &&
-		    PIPELINE_BUFSIZE - pl->len < PIPELINE_CHUNK) {
-			/* Only the held tail or a partial write moves. */
-			memmove(pl->buf, pl->buf + pl->off, pl->len - pl->off);
-			pl->len -= pl->off;
-			pl->off = 0;
-		}
-		space = PIPELINE_BUFSIZE - pl->len;
-		if (space == 0)
-			fatal("relay buffer full while reading");
-		if (space > PIPELINE_CHUNK)
-			space = PIPELINE_CHUNK;
-		n = read(pl->in_fd, pl->buf + pl->len, space);
+		n = relay_read(pl->relay, pl->in_fd);
 		if (n == -1) {
-			if (errno == EINTR)
-				continue;
 			if (errno != EAGAIN)
 				pipeline_fail(pl, "cannot read from %s: %s",
 				    pl->producer->name, strerror(errno));
@@ -485,14 +418,9 @@ pipeline_in_cb(int fd, short events, void *arg)
 			pipeline_in_eof(pl);
 			break;
 		}
-		if (EVP_DigestUpdate(pl->sha, pl->buf + pl->len, n) != 1)
-			fatal("SHA-256 failed");
-		pl->len += n;
-		pl->bytes += n;
 		pipeline_activity(pl);
-		if (pl->verify && pl->bytes > pl->expect_bytes) {
-			pipeline_fail(pl, "size mismatch: archive has %" PRId64
-			    " bytes, got more", pl->expect_bytes);
+		if (relay_too_long(pl->relay, why, sizeof why)) {
+			pipeline_fail(pl, "%s", why);
 			break;
 		}
 		if (pipeline_flush(pl) != 0)
@@ -622,9 +550,10 @@ pipeline_progress_cb(int fd, short events, void *arg)
 	struct pipeline *pl = arg;
 
 	pipeline_enter(pl);
-	if (pl->bytes != pl->progress_bytes && pl->cbs.progress != NULL) {
-		pl->progress_bytes = pl->bytes;
-		pl->cbs.progress(pl->bytes, pl->arg);
+	if (relay_bytes(pl->relay) != pl->progress_bytes &&
+	    pl->cbs.progress != NULL) {
+		pl->progress_bytes = relay_bytes(pl->relay);
+		pl->cbs.progress(pl->progress_bytes, pl->arg);
 	}
 	pipeline_leave(pl);
 }
@@ -848,7 +777,8 @@ pipeline_relay_reader_exit(struct pipeline *pl, struct pipeline_proc *p)
 			child_signal(p->child, SIGKILL);
 		} else if (pl->producer != NULL) {
 			unread = pipeline_unread(pl->out_fd);
-			if (!pl->in_eof || pl->off != pl->len || unread > 0)
+			if (!pl->in_eof || relay_pending(pl->relay) != 0 ||
+			    unread > 0)
 				pipeline_broken(pl, unread);
 		}
 		pipeline_close(&pl->out_fd, &pl->out_ev);
@@ -941,7 +871,7 @@ pipeline_check_done(struct pipeline *pl)
 	pipeline_event_del(&pl->idle_ev);
 	pipeline_event_del(&pl->progress_ev);
 	pipeline_event_del(&pl->kill_ev);
-	pipeline_hash_final(pl);
+	snprintf(r->sha256, sizeof r->sha256, "%s", relay_sha256(pl->relay));
 
 	if (pl->output == NULL) {
 		pl->output = xmalloc(1);
@@ -952,7 +882,7 @@ pipeline_check_done(struct pipeline *pl)
 
 	r->producer_status = pl->nprocs > 1 ? pl->procs[0].status : -1;
 	r->consumer_status = pl->last->status;
-	r->bytes = pl->bytes;
+	r->bytes = relay_bytes(pl->relay);
 	r->output = pl->output;
 	r->output_len = pl->output_len;
 	r->failure = pl->failure;
@@ -1086,15 +1016,9 @@ pipeline_new(struct child_set *set, size_t n, size_t relay,
 		pl->consumer = &pl->procs[0];
 	pl->timeout_s = opts->timeout_s;
 	pl->idle_s = opts->idle_s;
-	pl->sha = EVP_MD_CTX_new();
-	if (pl->sha == NULL ||
-	    EVP_DigestInit_ex(pl->sha, EVP_sha256(), NULL) != 1)
-		fatal("SHA-256 unavailable");
-	if (pl->producer != NULL && opts->expect_sha256 != NULL) {
-		pl->verify = 1;
-		pl->expect_sha256 = xstrdup(opts->expect_sha256);
-		pl->expect_bytes = opts->expect_bytes;
-	}
+	/* Verification needs a stream read from a producer. */
+	pl->relay = relay_new(pl->producer != NULL ? opts->expect_sha256 :
+	    NULL, opts->expect_bytes);
 	evtimer_assign(&pl->timeout_ev, pl->base, pipeline_timeout_cb, pl);
 	evtimer_assign(&pl->idle_ev, pl->base, pipeline_idle_cb, pl);
 	evtimer_assign(&pl->kill_ev, pl->base, pipeline_kill_cb, pl);
@@ -1144,7 +1068,6 @@ pipeline_start_proc(struct child_set *set, struct pipeline *pl, size_t i,
 	}
 	if (p == pl->producer) {
 		pl->in_fd = spec.out;
-		pl->buf = xmalloc(PIPELINE_BUFSIZE);
 		event_assign(&pl->in_ev, pl->base, pl->in_fd,
 		    EV_READ | EV_PERSIST, pipeline_in_cb, pl);
 		event_add(&pl->in_ev, NULL);
@@ -1195,9 +1118,7 @@ pipeline_run(struct child_set *set, const struct pipeline_step *steps,
 
 	if (pl->producer == NULL && pl->consumer != NULL) {
 		/* The input is the whole stream, already at its end. */
-		pl->len = strlen(opts->input);
-		pl->buf = xmalloc(pl->len);
-		memcpy(pl->buf, opts->input, pl->len);
+		relay_preload(pl->relay, opts->input, strlen(opts->input));
 		pl->in_eof = 1;
 		pipeline_stream_end(pl);
 	}
@@ -1238,7 +1159,7 @@ pipeline_cancel(struct pipeline *pl)
 int64_t
 pipeline_bytes(struct pipeline *pl)
 {
-	return pl->bytes;
+	return relay_bytes(pl->relay);
 }
 
 /* Really free: stop events, close pipes, let go of (and kill) children. */
@@ -1279,10 +1200,8 @@ pipeline_release(struct pipeline *pl)
 	free(pl->procs);
 	free(pl->links);
 	free(pl->status);
-	EVP_MD_CTX_free(pl->sha);
-	free(pl->buf);
+	relay_free(pl->relay);
 	free(pl->output);
-	free(pl->expect_sha256);
 	free(pl->cause);
 	free(pl->failure);
 	free(pl);
