@@ -14,7 +14,8 @@ for t in "$build"/test/test_catalog "$build"/test/test_timespec \
     "$build"/test/test_task_kinds "$build"/test/test_tasklog \
     "$build"/test/test_conf "$build"/test/test_linesplit \
     "$build"/test/test_redact "$build"/test/test_utf8 \
-    "$build"/test/test_log "$build"/test/test_throttle; do
+    "$build"/test/test_log "$build"/test/test_throttle \
+    "$build"/test/test_relay; do
 	[ -x "$t" ] || continue
 	if $vg "$t" >"$t.valgrind.log" 2>&1; then
 		passed=$((passed + 1))
