@@ -171,6 +171,15 @@ static const char *const catalog_migrations[] = {
 	/* 3: the old text columns, now empty. */
 	"ALTER TABLE tasks DROP COLUMN log;"
 	"ALTER TABLE tasks DROP COLUMN debug;",
+	/*
+	 * 4: facts about the catalog itself, one row each; the first is
+	 * key_id, the id of the master key the catalog was first used with,
+	 * so that a start with another key (or none) is refused.
+	 */
+	"CREATE TABLE IF NOT EXISTS settings ("
+	"  name   TEXT PRIMARY KEY,"
+	"  value  TEXT NOT NULL"
+	") WITHOUT ROWID;",
 };
 #define CATALOG_VERSION \
 	((int)(sizeof catalog_migrations / sizeof catalog_migrations[0]))
@@ -404,6 +413,48 @@ int
 catalog_schema_version(struct catalog *cat)
 {
 	return cat->version;
+}
+
+/* The key id recorded in the catalog: CAT_OK, CAT_NOTFOUND or CAT_ERR. */
+int
+catalog_key_id(struct catalog *cat, char *buf, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc, status;
+
+	buf[0] = '\0';
+	st = cat_prepare(cat, SQL_KEY_ID_GET,
+	    "SELECT value FROM settings WHERE name = 'key_id'");
+	if (st == NULL)
+		return CAT_ERR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		cat_col_copy(st, 0, buf, size);
+		status = CAT_OK;
+	} else if (rc == SQLITE_DONE)
+		status = CAT_NOTFOUND;
+	else {
+		cat_sqlerr(cat, "key id");
+		status = CAT_ERR;
+	}
+	cat_done(st);
+	return status;
+}
+
+/*
+ * Records the key id unless one is recorded: a catalog's key id is set
+ * once, so a second daemon racing on a new file cannot replace it.
+ */
+int
+catalog_key_id_set(struct catalog *cat, const char *id)
+{
+	sqlite3_stmt *st;
+
+	st = cat_prepare(cat, SQL_KEY_ID_SET,
+	    "INSERT OR IGNORE INTO settings (name, value) VALUES ('key_id', ?)");
+	if (st == NULL || cat_bind_text(st, 1, id) != SQLITE_OK)
+		return CAT_ERR;
+	return cat_exec(cat, st, CAT_ERR);
 }
 
 /* Sets every field of a filter to "don't care". */

@@ -85,6 +85,13 @@ struct catalog	*catalog_open(const char *path, char **errp);
 void		 catalog_free(struct catalog *);
 /* The PRAGMA user_version the catalog is at. */
 int		 catalog_schema_version(struct catalog *);
+/*
+ * The id of the master key the catalog was first used with, copied into
+ * buf: CAT_OK, CAT_NOTFOUND (none recorded yet) or CAT_ERR.
+ */
+int		 catalog_key_id(struct catalog *, char *buf, size_t size);
+/* Record the key id if none is recorded yet (never replaces one). */
+int		 catalog_key_id_set(struct catalog *, const char *id);
 
 /* ---- schedules ---- */
 struct cat_schedule {

@@ -307,6 +307,32 @@ test_catalog_migrations_idempotent(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * The key id is recorded once and kept across reopening; a second one
+ * never replaces it.
+ */
+static void
+test_catalog_key_id(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[32], *err = NULL;
+
+	assert_int_equal(catalog_key_id(fx->cat, buf, sizeof buf),
+	    CAT_NOTFOUND);
+	assert_string_equal(buf, "");
+	assert_int_equal(catalog_key_id_set(fx->cat, "0123456789abcdef"),
+	    CAT_OK);
+	assert_int_equal(catalog_key_id_set(fx->cat, "fedcba9876543210"),
+	    CAT_OK);
+	assert_int_equal(catalog_key_id(fx->cat, buf, sizeof buf), CAT_OK);
+	assert_string_equal(buf, "0123456789abcdef");
+	catalog_free(fx->cat);
+	fx->cat = catalog_open(fx->path, &err);
+	assert_non_null(fx->cat);
+	assert_int_equal(catalog_key_id(fx->cat, buf, sizeof buf), CAT_OK);
+	assert_string_equal(buf, "0123456789abcdef");
+}
+
 /* A catalog written by a newer shieldd is refused with a clear error. */
 static void
 test_catalog_refuses_newer_schema(void **state)
@@ -1914,6 +1940,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_catalog_migrations_idempotent),
 		T(test_catalog_refuses_newer_schema),
+		T(test_catalog_key_id),
 		T(test_catalog_open_errors),
 		T(test_catalog_reopen_persists),
 		T(test_catalog_schedule_crud),
