@@ -126,6 +126,8 @@ misc_status(struct api_req *r)
 	cJSON_AddNumberToObject(o, "uptime",
 	    (double)(r->d->clock() - r->d->started_at));
 	api_json_time(o, "started_at", r->d->started_at);
+	/* The fingerprint tells which key file belongs here; never the key. */
+	cJSON_AddStringToObject(o, "key_id", r->d->key_id);
 	t = cJSON_AddObjectToObject(o, "tasks");
 	catalog_task_counts(r->d->cat, counts);
 	for (i = 0; i < CAT_TASK_STATUSES; i++)

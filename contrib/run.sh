@@ -13,8 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 run=${SHIELD_RUN_DIR:-$top/run}
 listen=${SHIELD_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
-# The catalog, the admin password and the archives live here: private to
-# this user whatever the umask (shieldd makes its own files 0600).
+# The catalog, its master key, the admin password and the archives live
+# here: private to this user whatever the umask (shieldd makes its own
+# files 0600).
 mkdir -p "$run"
 chmod 700 "$run"
 mkdir -p "$run/store" "$run/demo-data"
@@ -76,6 +77,9 @@ cat <<MSG
 
 SHIELD is running at $url  (web UI and API; log: $run/shieldd.log)
 Log in as:  admin / $password
+Master key: $run/shield.db.key
+  Copy it somewhere safe, off this machine: without it, encrypted archives
+  cannot be restored.
 
 Try it (shield CLI: $top/$build/api/cli/shield):
   export PATH=$top/$build/api/cli:\$PATH

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "masterkey.h"
+
 struct event_base;
 struct event;
 struct catalog;
@@ -33,6 +35,7 @@ struct shieldd_config {
 	char	*hostnames;	/* comma-separated names accepted in Host */
 	char	*fs_roots;	/* colon-separated dirs fs targets must be in */
 	char	*bin_dirs;	/* colon-separated dirs *_bindir may name */
+	char	*key_file;	/* the master key's file; NULL: <db>.key */
 	int	 dev_mode;	/* SHIELD_MODE=DEV: every schedule every minute */
 	char	*config_file;
 };
@@ -51,6 +54,12 @@ struct shieldd {
 	struct event		*sighup;
 	struct event		*stop_timer;
 	int			 lock_fd;
+	/*
+	 * The master key, read or made at start and wiped by shieldd_free();
+	 * it is never logged, put in an environment or given to a plugin.
+	 */
+	unsigned char		 key[MASTERKEY_SIZE];
+	char			 key_id[MASTERKEY_ID_LEN + 1];
 	int64_t			 started_at;
 	/*
 	 * A password hash of nothing, made at start: a login for an unknown

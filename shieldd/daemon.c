@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "api.h"
 #include "catalog.h"
@@ -29,6 +30,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "masterkey.h"
 #include "plugins.h"
 #include "scheduler.h"
 #include "supervisor.h"
@@ -77,6 +79,10 @@ shieldd_usage(FILE *f)
 "      --bin-dirs LIST    colon-separated directories that *_bindir endpoint\n"
 "                         keys may name (default: /usr/bin, /usr/local/bin,\n"
 "                         /usr/lib/postgresql/*/bin)\n"
+"      --key-file FILE    the master key, an existing key file (default\n"
+"                         FILE.key beside the catalog, created 0600 on the\n"
+"                         first start: copy it somewhere safe, encrypted\n"
+"                         archives cannot be restored without it)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -114,6 +120,7 @@ static const struct conf_option shieldd_options[] = {
 	{ "hostnames", 0, CONF_STRING, SHIELDD_OPT(hostnames), 0, 0, NULL },
 	{ "fs-roots", 0, CONF_STRING, SHIELDD_OPT(fs_roots), 0, 0, NULL },
 	{ "bin-dirs", 0, CONF_STRING, SHIELDD_OPT(bin_dirs), 0, 0, NULL },
+	{ "key-file", 0, CONF_STRING, SHIELDD_OPT(key_file), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -157,6 +164,7 @@ shieldd_config_clear(struct shieldd_config *c)
 	free(c->hostnames);
 	free(c->fs_roots);
 	free(c->bin_dirs);
+	free(c->key_file);
 	free(c->config_file);
 	memset(c, 0, sizeof *c);
 }
@@ -218,6 +226,73 @@ shieldd_lock(struct shieldd *d)
 	}
 	free(path);
 	return 0;
+}
+
+/*
+ * The master key: --key-file, else <db>.key, made on the first start.  The
+ * catalog remembers the id of the key it was first used with, and a start
+ * whose key is missing, unreadable or another is refused: a new key would
+ * silently leave every archive and secret made with the old one unreadable.
+ */
+static int
+shieldd_key(struct shieldd *d)
+{
+	char *path, *err = NULL, had[MASTERKEY_ID_LEN + 1];
+	struct stat st;
+	int status, rc = -1;
+
+	if (d->cfg.key_file != NULL)
+		path = xstrdup(d->cfg.key_file);
+	else
+		xasprintf(&path, "%s.key", d->cfg.db);
+	if ((status = catalog_key_id(d->cat, had, sizeof had)) == CAT_ERR) {
+		log_error("cannot read the key id of the catalog %s",
+		    d->cfg.db);
+		goto out;
+	}
+	/* Only a catalog that never had a key gets one, and only here. */
+	if (d->cfg.key_file == NULL && status == CAT_NOTFOUND &&
+	    lstat(path, &st) == -1 && errno == ENOENT) {
+		masterkey_generate(d->key);
+		if (masterkey_write(path, d->key, &err) != 0)
+			goto fail;
+		log_info("created the master key %s (mode 0600): copy it "
+		    "somewhere safe; encrypted archives cannot be restored "
+		    "without it", path);
+	} else if (masterkey_read(path, d->key, &err) != 0)
+		goto fail;
+	else if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("the key file %s can be read by other users (mode "
+		    "%04o): chmod 600 it", path,
+		    (unsigned int)(st.st_mode & 07777));
+	masterkey_id(d->key, d->key_id);
+	if (status == CAT_OK && strcmp(had, d->key_id) != 0) {
+		log_error("the key file %s holds key id %s, but the catalog %s "
+		    "was made with key id %s: start shieldd with that key "
+		    "(--key-file)", path, d->key_id, d->cfg.db, had);
+		goto out;
+	}
+	if (status == CAT_NOTFOUND &&
+	    catalog_key_id_set(d->cat, d->key_id) != CAT_OK) {
+		log_error("cannot record the key id in the catalog %s",
+		    d->cfg.db);
+		goto out;
+	}
+	log_info("master key %s (key id %s)", path, d->key_id);
+	rc = 0;
+	goto out;
+
+fail:
+	if (status == CAT_OK)
+		log_error("%s; the catalog %s was made with key id %s: restore "
+		    "that key file (or name it with --key-file)", err,
+		    d->cfg.db, had);
+	else
+		log_error("%s", err);
+out:
+	free(err);
+	free(path);
+	return rc;
 }
 
 /* Allow many concurrent connections. */
@@ -400,6 +475,12 @@ shieldd_start(struct shieldd *d)
 		free(err);
 		return -1;
 	}
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return -1;
+	}
+	if (shieldd_key(d) != 0)
+		return -1;
 	n = catalog_tasks_interrupt(d->cat, d->clock(),
 	    "interrupted: shieldd restarted");
 	if (n > 0)
@@ -478,5 +559,6 @@ shieldd_free(struct shieldd *d)
 	free(d->dummy_hash);
 	if (d->lock_fd != -1)
 		close(d->lock_fd);
+	sodium_memzero(d->key, sizeof d->key);
 	shieldd_config_clear(&d->cfg);
 }

@@ -1,6 +1,6 @@
 /*
- * shield status: who you are on which shieldd, its version and uptime, the
- * task counts by status, each job's last and next run, and the space each
+ * shield status: who you are on which shieldd, its version, uptime and
+ * master key id, the task counts by status, each job's last and next run, and the space each
  * store holds, from /v1/status and /v1/auth/me.
  */
 #include <stdio.h>
@@ -32,6 +32,7 @@ status_print(const cJSON *st, const cJSON *me)
 	kv_print("started at", format_str(st, "started_at"));
 	format_duration((int64_t)format_num(st, "uptime", 0), buf);
 	kv_print("uptime", buf);
+	kv_print("key id", format_str(st, "key_id"));
 	line[0] = '\0';
 	for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
 		len += snprintf(line + len, sizeof line - (size_t)len,
@@ -96,8 +97,9 @@ cmd_status(int argc, char **argv)
 const struct cli_command cmd_status_commands[] = {
 	{ "status", cmd_status, NULL, NULL, "status",
 	  "show shieldd's version, uptime, tasks, jobs and store usage",
-	  "Shows which shieldd you talk to and as whom, its version and "
-	  "uptime,\n"
+	  "Shows which shieldd you talk to and as whom, its version, "
+	  "uptime and\n"
+	  "master key id (which key file belongs to it: keep a copy),\n"
 	  "how many tasks are in each state, every job's last and next run, "
 	  "and\n"
 	  "how many valid archives and bytes each store holds.  With -q, "
