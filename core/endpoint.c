@@ -203,7 +203,8 @@ endpoint_check_bindir(const struct shieldd_config *cfg, const cJSON *v,
 
 /*
  * Check an fs base_dir against shieldd's own files: the catalog (its
- * directory, and the files named after it), the plugin and web directories.
+ * directory, and the files named after it), a --key-file kept elsewhere,
+ * the plugin and web directories.
  */
 static int
 endpoint_check_own(const struct shieldd_config *cfg, const char *path,
@@ -232,6 +233,16 @@ endpoint_check_own(const struct shieldd_config *cfg, const char *path,
 			free(d);
 		}
 		free(db);
+	}
+	/* A backup would carry the key off, a restore could replace it. */
+	if (cfg->key_file != NULL &&
+	    (d = endpoint_resolve(cfg->key_file)) != NULL) {
+		if (endpoint_within(d, r)) {
+			endpoint_say(errp, "base_dir %s holds shieldd's master "
+			    "key (%s)", path, cfg->key_file);
+			rc = -1;
+		}
+		free(d);
 	}
 	for (i = 0; i < 2; i++) {
 		if (dirs[i] == NULL || (d = endpoint_resolve(dirs[i])) == NULL)

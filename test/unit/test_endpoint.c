@@ -214,6 +214,31 @@ test_endpoint_fs_base_dir(void **state)
 	free(why);
 }
 
+/* A --key-file outside the catalog's directory is shieldd's too. */
+static void
+test_endpoint_fs_key_file(void **state)
+{
+	struct shieldd_config cfg;
+	char key[PATH_MAX], *why = NULL;
+
+	(void)state;
+	config(&cfg, NULL, NULL);
+	snprintf(key, sizeof key, "%s", at("srv/data/master.key"));
+	assert_int_equal(check(&cfg, "fs", 1, ep1("base_dir", at("srv/data")),
+	    &why), 0);
+	cfg.key_file = key;
+	assert_int_equal(check(&cfg, "fs", 1, ep1("base_dir", at("srv/data")),
+	    &why), -1);
+	assert_non_null(strstr(why, "holds shieldd's master key"));
+	assert_int_equal(check(&cfg, "fs", 0, ep1("base_dir", at("srv")),
+	    &why), -1);
+	assert_int_equal(check(&cfg, "fs", 1, ep1("base_dir", key), &why), -1);
+	/* A neighbour of the key's directory is fine. */
+	assert_int_equal(check(&cfg, "fs", 1, ep1("base_dir", at("evil")),
+	    &why), 0);
+	free(why);
+}
+
 static void
 test_endpoint_fs_roots(void **state)
 {
@@ -282,6 +307,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_bindir),
 		cmocka_unit_test(test_endpoint_fs_base_dir),
+		cmocka_unit_test(test_endpoint_fs_key_file),
 		cmocka_unit_test(test_endpoint_fs_roots),
 		cmocka_unit_test(test_endpoint_keys),
 	};
