@@ -404,6 +404,7 @@ codec_decoder_output(struct codec_decoder *d, const uint8_t *buf, size_t len,
 {
 	ZSTD_inBuffer	in = { buf, len, 0 };
 	ZSTD_outBuffer	out;
+	size_t		before, r;
 	int		full = 0;
 
 	if (d->dz == NULL) {
@@ -416,10 +417,18 @@ codec_decoder_output(struct codec_decoder *d, const uint8_t *buf, size_t len,
 		out.dst = d->zout;
 		out.size = d->zoutlen;
 		out.pos = 0;
-		d->zret = ZSTD_decompressStream(d->dz, &out, &in);
-		if (ZSTD_isError(d->zret))
+		before = in.pos;
+		r = ZSTD_decompressStream(d->dz, &out, &in);
+		if (ZSTD_isError(r))
 			return codec_decoder_fail(d, errp, "corrupt compressed "
-			    "data: %s", ZSTD_getErrorName(d->zret));
+			    "data: %s", ZSTD_getErrorName(r));
+		/*
+		 * A call that moved nothing, after a full buffer, says what a
+		 * next frame would need: keep the answer of the last real one.
+		 */
+		if (in.pos == before && out.pos == 0)
+			break;
+		d->zret = r;
 		d->raw += out.pos;
 		if (out.pos > 0 && d->write(d->arg, d->zout, out.pos) == -1)
 			return codec_decoder_fail(d, errp, "write failed");
