@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "masterkey.h"
+#include "archive.h"
 
 struct event_base;
 struct event;
@@ -58,8 +58,8 @@ struct shieldd {
 	 * The master key, read or made at start and wiped by shieldd_free();
 	 * it is never logged, put in an environment or given to a plugin.
 	 */
-	unsigned char		 key[MASTERKEY_SIZE];
-	char			 key_id[MASTERKEY_ID_LEN + 1];
+	uint8_t			 key[ARCHIVE_KEY_LEN];
+	char			 key_id[ARCHIVE_KEY_ID_LEN + 1];
 	int64_t			 started_at;
 	/*
 	 * A password hash of nothing, made at start: a login for an unknown

@@ -25,12 +25,12 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "archive.h"
 #include "catalog.h"
 #include "child.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
-#include "masterkey.h"
 #include "plugins.h"
 #include "scheduler.h"
 #include "supervisor.h"
@@ -237,7 +237,7 @@ shieldd_lock(struct shieldd *d)
 static int
 shieldd_key(struct shieldd *d)
 {
-	char *path, *err = NULL, had[MASTERKEY_ID_LEN + 1];
+	char *path, *err = NULL, had[ARCHIVE_KEY_ID_LEN + 1];
 	struct stat st;
 	int status, rc = -1;
 
@@ -253,19 +253,19 @@ shieldd_key(struct shieldd *d)
 	/* Only a catalog that never had a key gets one, and only here. */
 	if (d->cfg.key_file == NULL && status == CAT_NOTFOUND &&
 	    lstat(path, &st) == -1 && errno == ENOENT) {
-		masterkey_generate(d->key);
-		if (masterkey_write(path, d->key, &err) != 0)
+		randombytes_buf(d->key, sizeof d->key);
+		/* chmod: a umask can take bits even from 0600. */
+		if (archive_key_write(path, d->key, &err) != 0)
 			goto fail;
+		if (chmod(path, 0600) != 0)
+			log_warn("cannot make the key file %s mode 0600: %s",
+			    path, strerror(errno));
 		log_info("created the master key %s (mode 0600): copy it "
 		    "somewhere safe; encrypted archives cannot be restored "
 		    "without it", path);
-	} else if (masterkey_read(path, d->key, &err) != 0)
+	} else if (archive_key_read(path, d->key, &err) != 0)
 		goto fail;
-	else if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
-		log_warn("the key file %s can be read by other users (mode "
-		    "%04o): chmod 600 it", path,
-		    (unsigned int)(st.st_mode & 07777));
-	masterkey_id(d->key, d->key_id);
+	archive_key_id(d->key, d->key_id);
 	if (status == CAT_OK && strcmp(had, d->key_id) != 0) {
 		log_error("the key file %s holds key id %s, but the catalog %s "
 		    "was made with key id %s: start shieldd with that key "
@@ -284,11 +284,11 @@ shieldd_key(struct shieldd *d)
 
 fail:
 	if (status == CAT_OK)
-		log_error("%s; the catalog %s was made with key id %s: restore "
-		    "that key file (or name it with --key-file)", err,
-		    d->cfg.db, had);
+		log_error("master key %s; the catalog %s was made with key id "
+		    "%s: restore that key file (or name it with --key-file)",
+		    err, d->cfg.db, had);
 	else
-		log_error("%s", err);
+		log_error("master key %s", err);
 out:
 	free(err);
 	free(path);

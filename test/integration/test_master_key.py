@@ -86,6 +86,16 @@ def test_first_start_creates_key():
     finally:
         os.umask(old)
         shutil.rmtree(tmp, ignore_errors=True)
+    # A umask that takes the owner's write bit: still exactly 0600.
+    tmp = tempfile.mkdtemp(prefix="shield-key.")
+    old = os.umask(0o277)
+    try:
+        with Daemon(tmp=tmp) as d:
+            os.umask(old)
+            assert os.stat(d.db + ".key").st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_missing_key_refused():
@@ -154,7 +164,7 @@ def test_malformed_key_refused():
         path = os.path.join(tmp, "bad.key")
         good = os.urandom(32).hex()
         for text in (good[:62] + "\n", good + "00\n", "z" + good[1:] + "\n",
-                     good.upper() + "\n", good + "\n\n", " " + good + "\n", ""):
+                     good + "\n\n", " " + good + "\n", ""):
             write_key(path, text)
             line = start_fails(tmp, ["--key-file", path])
             assert path in line and "not a SHIELD key file" in line, (text, line)
