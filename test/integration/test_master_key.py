@@ -9,20 +9,37 @@ naming the file, and never makes a new key.  --key-file with a fresh
 catalog uses that key.  The key is never in a plugin's environment, its
 task log or the daemon's log.
 """
+import contextlib
 import hashlib
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shieldtest import Daemon, PLUGINS, SHIELDD, SHIELD_CLI, SRC, run  # noqa: E402
+from shieldtest import Daemon, PLUGINS, SHIELDD, SHIELD_CLI, run  # noqa: E402
+from test_plugin_env import envdump_backup, plugin_dir  # noqa: E402
 
-FIXTURES = os.path.join(SRC, "test", "plugins")
+
+@contextlib.contextmanager
+def scratch():
+    """A temporary directory, removed afterwards."""
+    tmp = tempfile.mkdtemp(prefix="shield-key.")
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_under_umask(mask, tmp):
+    """A Daemon started with the given umask (the test's is put back)."""
+    old = os.umask(mask)
+    try:
+        return Daemon(tmp=tmp).start()
+    finally:
+        os.umask(old)
 
 
 def key_id(hexkey):
@@ -61,11 +78,8 @@ def start_fails(tmp, args=()):
 
 
 def test_first_start_creates_key():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    old = os.umask(0)
-    try:
-        with Daemon(tmp=tmp) as d:
-            os.umask(old)
+    with scratch() as tmp:
+        with start_under_umask(0, tmp) as d:
             path = d.db + ".key"
             st = os.stat(path)
             assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
@@ -83,24 +97,14 @@ def test_first_start_creates_key():
         with Daemon(tmp=tmp) as d:
             assert status_key_id(d) == kid
             assert read_key(path) == text
-    finally:
-        os.umask(old)
-        shutil.rmtree(tmp, ignore_errors=True)
     # A umask that takes the owner's write bit: still exactly 0600.
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    old = os.umask(0o277)
-    try:
-        with Daemon(tmp=tmp) as d:
-            os.umask(old)
+    with scratch() as tmp:
+        with start_under_umask(0o277, tmp) as d:
             assert os.stat(d.db + ".key").st_mode & 0o777 == 0o600
-    finally:
-        os.umask(old)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_missing_key_refused():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    try:
+    with scratch() as tmp:
         with Daemon(tmp=tmp) as d:
             path = d.db + ".key"
         os.unlink(path)
@@ -112,13 +116,10 @@ def test_missing_key_refused():
         os.mkdir(path)
         line = start_fails(tmp)
         assert path in line, line
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_other_key_refused():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    try:
+    with scratch() as tmp:
         with Daemon(tmp=tmp) as d:
             kid = status_key_id(d)
         other = os.path.join(tmp, "other.key")
@@ -129,13 +130,10 @@ def test_other_key_refused():
         shutil.copy(other, os.path.join(tmp, "shield.db.key"))
         line = start_fails(tmp)
         assert "shield.db.key" in line and kid in line, line
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_key_file_for_fresh_catalog():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    try:
+    with scratch() as tmp:
         path = os.path.join(tmp, "my.key")
         text = os.urandom(32).hex() + "\n"
         write_key(path, text)
@@ -154,13 +152,10 @@ def test_key_file_for_fresh_catalog():
         line = start_fails(tmp2, ["--key-file", missing])
         assert missing in line, line
         assert not os.path.exists(missing)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_malformed_key_refused():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    try:
+    with scratch() as tmp:
         path = os.path.join(tmp, "bad.key")
         good = os.urandom(32).hex()
         for text in (good[:62] + "\n", good + "00\n", "z" + good[1:] + "\n",
@@ -172,41 +167,15 @@ def test_malformed_key_refused():
         write_key(path, good)
         with Daemon(tmp=tmp, args=["--key-file", path]) as d:
             assert status_key_id(d) == key_id(good)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_key_not_in_plugin_environment():
-    tmp = tempfile.mkdtemp(prefix="shield-key.")
-    try:
-        plugins = os.path.join(tmp, "plugins")
-        os.makedirs(plugins)
+    with scratch() as tmp:
         os.makedirs(os.path.join(tmp, "store"))
-        os.symlink(os.path.join(PLUGINS, "fs"), os.path.join(plugins, "fs"))
-        os.symlink(os.path.join(FIXTURES, "envdump"), os.path.join(plugins, "envdump"))
-        with Daemon(tmp=tmp, plugins=plugins) as d:
+        with Daemon(tmp=tmp, plugins=plugin_dir(tmp)) as d:
             key = read_key(d.db + ".key").strip()
             d.login()
-            t = d.create("targets", {"name": "env", "plugin": "envdump", "endpoint": "{}"})
-            s = d.create("stores", {"name": "st", "plugin": "fs", "endpoint": json.dumps(
-                {"base_dir": os.path.join(tmp, "store")})})
-            sc = d.create("schedules", {"name": "sc", "when": "daily at 4am"})
-            r = d.create("retention", {"name": "r", "expires": 86400})
-            j = d.create("jobs", {"name": "env", "target": t, "store": s, "schedule": sc,
-                                  "retention": r, "paused": True})
-            uuid = d.api("POST", "/v1/job/%s/run" % j)["task_uuid"]
-            environ, deadline = None, time.time() + 20
-            while environ is None and time.time() < deadline:
-                m = re.search(r"\[envdump\] envdump: pid (\d+)",
-                              d.api("GET", "/v1/task/" + uuid)["log"])
-                if m:
-                    with open("/proc/%s/environ" % m.group(1), "rb") as f:
-                        environ = f.read()
-                    with open("/proc/%s/cmdline" % m.group(1), "rb") as f:
-                        cmdline = f.read()
-                else:
-                    time.sleep(0.1)
-            assert environ is not None, "the plugin's pid never showed in the log"
+            uuid, environ, cmdline = envdump_backup(d, tmp)
             assert b"PATH=" in environ
             for blob in (environ, cmdline):
                 assert key.encode() not in blob
@@ -217,8 +186,6 @@ def test_key_not_in_plugin_environment():
             assert "envdump: env PATH=" in full["log"]
             assert key not in full["log"] and key not in full["debug"]
             assert key not in d.read_log()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

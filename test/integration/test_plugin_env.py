@@ -38,6 +38,29 @@ def read_environ(pid):
         return f.read()
 
 
+def envdump_backup(d, tmp):
+    """Start a backup of an envdump target into tmp/store; catch the plugin
+    while it waits, by the pid it logged.  Returns the task's uuid, the
+    plugin's /proc environ and its /proc cmdline."""
+    t = d.create("targets", {"name": "env", "plugin": "envdump", "endpoint": "{}"})
+    s = d.create("stores", {"name": "st", "plugin": "fs",
+                            "endpoint": json.dumps({"base_dir": os.path.join(tmp, "store")})})
+    sc = d.create("schedules", {"name": "sc", "when": "daily at 4am"})
+    r = d.create("retention", {"name": "r", "expires": 86400})
+    j = d.create("jobs", {"name": "env", "target": t, "store": s, "schedule": sc,
+                          "retention": r, "paused": True})
+    uuid = d.api("POST", "/v1/job/%s/run" % j)["task_uuid"]
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        m = re.search(r"\[envdump\] envdump: pid (\d+)",
+                      d.api("GET", "/v1/task/" + uuid)["log"])
+        if m:
+            with open("/proc/%s/cmdline" % m.group(1), "rb") as f:
+                return uuid, read_environ(int(m.group(1))), f.read()
+        time.sleep(0.1)
+    raise AssertionError("the plugin's pid never showed in the log")
+
+
 def test_plugins_do_not_inherit_shield_variables():
     tmp = tempfile.mkdtemp(prefix="shield-env.")
     os.makedirs(os.path.join(tmp, "store"))
@@ -49,25 +72,7 @@ def test_plugins_do_not_inherit_shield_variables():
             own = read_environ(d.proc.pid)
             assert PASSWORD.encode() not in own, "shieldd's /proc environ shows the password"
             assert b"PATH=" in own
-            t = d.create("targets", {"name": "env", "plugin": "envdump", "endpoint": "{}"})
-            s = d.create("stores", {"name": "st", "plugin": "fs",
-                                    "endpoint": json.dumps({"base_dir": os.path.join(tmp, "store")})})
-            sc = d.create("schedules", {"name": "sc", "when": "daily at 4am"})
-            r = d.create("retention", {"name": "r", "expires": 86400})
-            j = d.create("jobs", {"name": "env", "target": t, "store": s, "schedule": sc,
-                                  "retention": r, "paused": True})
-            uuid = d.api("POST", "/v1/job/%s/run" % j)["task_uuid"]
-
-            # Catch the plugin while it waits, by the pid it logged.
-            environ, deadline = None, time.time() + 20
-            while environ is None and time.time() < deadline:
-                m = re.search(r"\[envdump\] envdump: pid (\d+)",
-                              d.api("GET", "/v1/task/" + uuid)["log"])
-                if m:
-                    environ = read_environ(int(m.group(1)))
-                else:
-                    time.sleep(0.1)
-            assert environ is not None, "the plugin's pid never showed in the log"
+            uuid, environ, _ = envdump_backup(d, tmp)
             assert b"PATH=" in environ, environ[:200]
             assert PASSWORD.encode() not in environ, "the plugin's environ has the password"
             assert TOKEN.encode() not in environ
