@@ -7,7 +7,8 @@ set -eu
 mode=${1:-build}
 
 BUILD_PKGS="cmake make gcc pkg-config libevent-dev libsqlite3-dev libcjson-dev
-uuid-dev libcmocka-dev libsodium-dev libcurl4-openssl-dev libssl-dev libarchive-dev
+uuid-dev libcmocka-dev libsodium-dev libzstd-dev libcurl4-openssl-dev libssl-dev
+libarchive-dev
 python3 curl ca-certificates tar"
 # Client tools used by the data-system plugins at run time.
 RUN_PKGS="postgresql-client mariadb-client redis-tools"
