@@ -118,8 +118,8 @@ archive_sniff(const void *buf, size_t len)
 	return n == ARCHIVE_MAGIC_LEN ? 1 : -1;
 }
 
-static void
-put_be(uint8_t *p, uint64_t v, int n)
+void
+archive_put_be(uint8_t *p, uint64_t v, int n)
 {
 	while (n-- > 0) {
 		p[n] = v & 0xff;
@@ -127,8 +127,8 @@ put_be(uint8_t *p, uint64_t v, int n)
 	}
 }
 
-static uint64_t
-get_be(const uint8_t *p, int n)
+uint64_t
+archive_get_be(const uint8_t *p, int n)
 {
 	uint64_t	v = 0;
 	int		i;
@@ -143,7 +143,7 @@ static void
 put_field(uint8_t *buf, size_t *pos, int tag, const void *v, size_t len)
 {
 	buf[(*pos)++] = tag;
-	put_be(buf + *pos, len, 2);
+	archive_put_be(buf + *pos, len, 2);
 	*pos += 2;
 	memcpy(buf + *pos, v, len);
 	*pos += len;
@@ -160,7 +160,7 @@ put_int(uint8_t *buf, size_t *pos, int tag, uint64_t v, int n)
 {
 	uint8_t	b[8];
 
-	put_be(b, v, n);
+	archive_put_be(b, v, n);
 	put_field(buf, pos, tag, b, n);
 }
 
@@ -176,7 +176,7 @@ archive_header_encode(const struct archive_header *hdr, uint8_t **outp,
 	cap = 14 + 20 * (3 + 256) + ARCHIVE_WRAP_LEN + ARCHIVE_STREAM_HDR_LEN;
 	buf = xmalloc(cap);
 	memcpy(buf, ARCHIVE_MAGIC, ARCHIVE_MAGIC_LEN);
-	put_be(buf + 8, ARCHIVE_VERSION, 2);
+	archive_put_be(buf + 8, ARCHIVE_VERSION, 2);
 	pos = 14;
 	put_str(buf, &pos, TAG_KIND, archive_kind_name(hdr->kind));
 	for (i = 0; i < N_STRINGS; i++) {
@@ -198,7 +198,7 @@ archive_header_encode(const struct archive_header *hdr, uint8_t **outp,
 	    archive_compression_name(hdr->compression));
 	put_str(buf, &pos, TAG_CIPHER, archive_cipher_name(hdr->cipher));
 	put_int(buf, &pos, TAG_CHUNK_SIZE, hdr->chunk_size, 4);
-	put_be(buf + 10, pos - 14, 4);
+	archive_put_be(buf + 10, pos - 14, 4);
 	*adlenp = pos;
 	if (withkey) {
 		memcpy(buf + pos, hdr->wrapped_key, ARCHIVE_WRAP_LEN);
@@ -253,14 +253,14 @@ archive_field(struct archive_header *hdr, int tag, const uint8_t *v,
 		if (len != 8)
 			return -1;
 		if (tag == TAG_TAKEN_AT)
-			hdr->taken_at = (int64_t)get_be(v, 8);
+			hdr->taken_at = (int64_t)archive_get_be(v, 8);
 		else
-			hdr->expires_at = (int64_t)get_be(v, 8);
+			hdr->expires_at = (int64_t)archive_get_be(v, 8);
 		return 0;
 	case TAG_CHUNK_SIZE:
 		if (len != 4)
 			return -1;
-		hdr->chunk_size = get_be(v, 4);
+		hdr->chunk_size = archive_get_be(v, 4);
 		if (hdr->chunk_size < ARCHIVE_CHUNK_MIN ||
 		    hdr->chunk_size > ARCHIVE_CHUNK_MAX)
 			return -1;
@@ -289,12 +289,12 @@ archive_header_decode(const void *data, size_t len, struct archive_header *hdr,
 	}
 	if (len < 14)
 		return 0;
-	if (get_be(buf + 8, 2) != ARCHIVE_VERSION) {
+	if (archive_get_be(buf + 8, 2) != ARCHIVE_VERSION) {
 		xasprintf(errp, "unsupported SHIELD archive format version %u",
-		    (unsigned)get_be(buf + 8, 2));
+		    (unsigned)archive_get_be(buf + 8, 2));
 		return -1;
 	}
-	flen = get_be(buf + 10, 4);
+	flen = archive_get_be(buf + 10, 4);
 	if (flen > ARCHIVE_FIELDS_MAX) {
 		xasprintf(errp, "malformed archive header (fields too long)");
 		return -1;
@@ -307,7 +307,7 @@ archive_header_decode(const void *data, size_t len, struct archive_header *hdr,
 		if (14 + flen - pos < 3)
 			goto bad;
 		tag = buf[pos];
-		vlen = get_be(buf + pos + 1, 2);
+		vlen = archive_get_be(buf + pos + 1, 2);
 		pos += 3;
 		if (vlen > 14 + flen - pos)
 			goto bad;

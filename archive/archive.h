@@ -98,6 +98,10 @@ char	*archive_header_to_json(const struct archive_header *hdr);
 int	archive_header_from_json(const char *json, struct archive_header *hdr,
 	    char **errp);
 
+/* The format's big-endian integers of n bytes (n at most 8). */
+void	archive_put_be(uint8_t *p, uint64_t v, int n);
+uint64_t archive_get_be(const uint8_t *p, int n);
+
 const char *archive_kind_name(enum archive_kind);
 const char *archive_compression_name(enum archive_compression);
 const char *archive_cipher_name(enum archive_cipher);

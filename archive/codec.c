@@ -65,26 +65,6 @@ struct codec_decoder {
 	uint64_t		 nframes, raw, body;
 };
 
-static void
-put_be(uint8_t *p, uint64_t v, int n)
-{
-	while (n-- > 0) {
-		p[n] = v & 0xff;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be(const uint8_t *p, int n)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The chain hash of a plain frame: keyed by the previous one. */
 static void
 codec_chain(uint8_t chain[CODEC_HASH_LEN], const uint8_t *frame, size_t len)
@@ -116,12 +96,12 @@ codec_encoder_seal(struct codec_encoder *e, const uint8_t *data, size_t len,
 	size_t		 n;
 
 	if (e->hdr.cipher != ARCHIVE_CIPHER_NONE) {
-		put_be(f, len + CODEC_ABYTES, 4);
+		archive_put_be(f, len + CODEC_ABYTES, 4);
 		crypto_secretstream_xchacha20poly1305_push(&e->st, f + 4, NULL,
 		    data, len, f, 4, tag);
 		n = 4 + len + CODEC_ABYTES;
 	} else {
-		put_be(f, len, 4);
+		archive_put_be(f, len, 4);
 		f[4] = tag;
 		memcpy(f + 5, data, len);
 		codec_chain(e->chain, f, 5 + len);
@@ -281,8 +261,8 @@ codec_encoder_finish(struct codec_encoder *e, char **errp)
 	    CODEC_TAG_MSG, errp) == -1)
 		return -1;
 	e->fill = 0;
-	put_be(end, e->raw, 8);
-	put_be(end + 8, e->body, 8);
+	archive_put_be(end, e->raw, 8);
+	archive_put_be(end + 8, e->body, 8);
 	return codec_encoder_seal(e, end, sizeof end, CODEC_TAG_FINAL, errp);
 }
 
@@ -483,8 +463,8 @@ codec_decoder_frame(struct codec_decoder *d, char **errp)
 	if (tag != CODEC_TAG_FINAL || len != CODEC_END_LEN)
 		return codec_decoder_fail(d, errp, "chunk %llu has a bad tag",
 		    (unsigned long long)d->nframes);
-	raw = get_be(d->next, 8);
-	body = get_be(d->next + 8, 8);
+	raw = archive_get_be(d->next, 8);
+	body = archive_get_be(d->next + 8, 8);
 	if (body != d->body)
 		return codec_decoder_fail(d, errp, "the end marker says %llu "
 		    "bytes of data, the archive has %llu",
@@ -555,7 +535,7 @@ codec_decoder_update(struct codec_decoder *d, const void *data, size_t len,
 		if (d->flen < d->fneed)
 			continue;
 		if (d->fneed == 4) {
-			l = get_be(d->frame, 4);
+			l = archive_get_be(d->frame, 4);
 			if (d->hdr.cipher != ARCHIVE_CIPHER_NONE) {
 				max = d->hdr.chunk_size + CODEC_ABYTES;
 				d->fneed = 4 + l;
