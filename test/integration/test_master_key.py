@@ -6,7 +6,8 @@ BLAKE2b-256 of "SHIELD key id v1" keyed with the key.  Restarts keep the
 key.  A start whose key file is missing, malformed or holds another key
 than the one the catalog was first used with exits non-zero with one line
 naming the file, and never makes a new key.  --key-file with a fresh
-catalog uses that key.  The key is never in a plugin's environment, its
+catalog uses that key; a catalog from before the master key (no key id
+recorded) gets one.  The key is never in a plugin's environment, its
 task log or the daemon's log.
 """
 import contextlib
@@ -14,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -118,6 +120,23 @@ def test_missing_key_refused():
         assert path in line, line
 
 
+def test_catalog_without_key_id_gets_one():
+    """A catalog from before the master key (no key id) gets a key."""
+    with scratch() as tmp:
+        with Daemon(tmp=tmp) as d:
+            path, old = d.db + ".key", status_key_id(d)
+        db = sqlite3.connect(os.path.join(tmp, "shield.db"))
+        db.execute("DELETE FROM settings WHERE name = 'key_id'")
+        db.commit()
+        db.close()
+        os.unlink(path)
+        with Daemon(tmp=tmp) as d:
+            kid = status_key_id(d)
+            assert kid == key_id(read_key(path)) and kid != old
+        with Daemon(tmp=tmp) as d:
+            assert status_key_id(d) == kid
+
+
 def test_other_key_refused():
     with scratch() as tmp:
         with Daemon(tmp=tmp) as d:
@@ -189,6 +208,7 @@ def test_key_not_in_plugin_environment():
 
 
 if __name__ == "__main__":
-    run([test_first_start_creates_key, test_missing_key_refused, test_other_key_refused,
+    run([test_first_start_creates_key, test_missing_key_refused,
+         test_catalog_without_key_id_gets_one, test_other_key_refused,
          test_key_file_for_fresh_catalog, test_malformed_key_refused,
          test_key_not_in_plugin_environment])
