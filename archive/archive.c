@@ -370,6 +370,19 @@ archive_header_to_json(const struct archive_header *hdr)
 	return s;
 }
 
+/* 1 if v is a whole number of seconds that an int64_t holds exactly. */
+static int
+archive_json_time(const cJSON *v)
+{
+	double	d;
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	d = v->valuedouble;
+	return d > -9007199254740992.0 && d < 9007199254740992.0 &&
+	    d == (double)(int64_t)d;
+}
+
 int
 archive_header_from_json(const char *json, struct archive_header *hdr,
     char **errp)
@@ -408,12 +421,12 @@ archive_header_from_json(const char *json, struct archive_header *hdr,
 		hdr->kind = k;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "taken_at")) != NULL) {
-		if (!cJSON_IsNumber(v))
+		if (!archive_json_time(v))
 			goto badtime;
 		hdr->taken_at = (int64_t)v->valuedouble;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "expires_at")) != NULL) {
-		if (!cJSON_IsNumber(v))
+		if (!archive_json_time(v))
 			goto badtime;
 		hdr->expires_at = (int64_t)v->valuedouble;
 	}

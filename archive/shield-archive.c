@@ -90,7 +90,11 @@ static const char help_text[] =
 "\n"
 "EXIT STATUS\n"
 "  0 success, 1 an archive that is not one, is corrupt, truncated, made\n"
-"  with another key or cannot be read or written, 2 a usage error.\n";
+"  with another key or cannot be read or written, 2 a usage error.\n"
+"\n"
+"SEE ALSO\n"
+"  docs/archive-format.md in the SHIELD sources (the format byte by byte),\n"
+"  shieldd --help, shield --help.\n";
 
 static int
 usage(void)

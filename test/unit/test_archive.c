@@ -385,6 +385,12 @@ test_archive_header(void **state)
 	assert_int_equal(archive_header_from_json("{\"kind\":\"x\"}", &g,
 	    &err), -1);
 	free(err);
+	assert_int_equal(archive_header_from_json("{\"taken_at\":1.5}", &g,
+	    &err), -1);
+	free(err);
+	assert_int_equal(archive_header_from_json("{\"expires_at\":1e300}",
+	    &g, &err), -1);
+	free(err);
 	b[9] = 2;
 	assert_int_equal(archive_header_decode(b, len, &g, &used, &adlen,
 	    &err), -1);
