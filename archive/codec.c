@@ -62,7 +62,7 @@ struct codec_decoder {
 	uint8_t			*pending, *next, *zout;
 	size_t			 plen, zoutlen;
 	int			 have_pending;
-	uint64_t		 nframes, raw, body;
+	uint64_t		 nframes, raw, body, end_raw;
 };
 
 /* The chain hash of a plain frame: keyed by the previous one. */
@@ -469,18 +469,11 @@ codec_decoder_frame(struct codec_decoder *d, char **errp)
 		return codec_decoder_fail(d, errp, "the end marker says %llu "
 		    "bytes of data, the archive has %llu",
 		    (unsigned long long)body, (unsigned long long)d->body);
-	/* The end is authenticated: the held-back chunk may go out now. */
-	if (d->have_pending && codec_decoder_output(d, d->pending, d->plen,
-	    errp) == -1)
-		return -1;
-	d->have_pending = 0;
-	if (d->dz != NULL && d->zret != 0)
-		return codec_decoder_fail(d, errp, "the compressed stream is "
-		    "incomplete");
-	if (raw != d->raw)
-		return codec_decoder_fail(d, errp, "the end marker says %llu "
-		    "bytes of stream, %llu were decoded",
-		    (unsigned long long)raw, (unsigned long long)d->raw);
+	/*
+	 * The end is authenticated; the held-back chunk waits for the end
+	 * of input, so that bytes after the marker still fail before it.
+	 */
+	d->end_raw = raw;
 	d->done = 1;
 	return 0;
 }
@@ -579,6 +572,18 @@ codec_decoder_finish(struct codec_decoder *d, char **errp)
 		return codec_decoder_fail(d, errp, "the archive is truncated: "
 		    "no end marker after chunk %llu",
 		    (unsigned long long)d->nframes);
+	if (d->have_pending && codec_decoder_output(d, d->pending, d->plen,
+	    errp) == -1)
+		return -1;
+	d->have_pending = 0;
+	if (d->dz != NULL && d->zret != 0)
+		return codec_decoder_fail(d, errp, "the compressed stream is "
+		    "incomplete");
+	if (d->end_raw != d->raw)
+		return codec_decoder_fail(d, errp, "the end marker says %llu "
+		    "bytes of stream, %llu were decoded",
+		    (unsigned long long)d->end_raw,
+		    (unsigned long long)d->raw);
 	return 0;
 }
 

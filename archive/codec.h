@@ -6,8 +6,9 @@
  *
  * The decoder authenticates every chunk before anything from it is
  * written, and holds back the last authenticated chunk until the next one
- * (or the end marker) has authenticated too: nothing of the final chunk
- * reaches the callback before the archive's end is verified.
+ * has authenticated too; the final chunk goes out only in
+ * codec_decoder_finish(), once the end marker has authenticated and
+ * nothing followed it.
  */
 #ifndef SHIELD_CODEC_H
 #define SHIELD_CODEC_H
@@ -55,7 +56,10 @@ struct codec_decoder *codec_decoder_new(const uint8_t *key, codec_write_fn,
  */
 int	codec_decoder_update(struct codec_decoder *, const void *buf,
 	    size_t len, char **errp);
-/* At end of input: 0 only if the end marker was verified, else -1. */
+/*
+ * At end of input: write the held-back final chunk if the end marker was
+ * verified and nothing followed it, and 0; else -1 with *errp (to free).
+ */
 int	codec_decoder_finish(struct codec_decoder *, char **errp);
 /* The header once it has been read, else NULL. */
 const struct archive_header *codec_decoder_header(struct codec_decoder *);

@@ -2,8 +2,9 @@
  * Unit tests for the SHIELD archive format: round trips of streams around
  * the chunk size with every compression and cipher, every single-byte flip
  * of a small archive (header included), truncation at and between chunk
- * boundaries, swapped chunks, a wrong key, a raw stream that is not an
- * archive, the header's JSON, the key file and the key id.
+ * boundaries and bytes after the end, swapped chunks, a wrong key, a raw
+ * stream that is not an archive, the header's JSON, the key file and the
+ * key id.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +262,10 @@ test_archive_truncated(void **state)
 		/* Every byte count inside the header too. */
 		for (cut = 0; cut < offs[0]; cut++)
 			check_fails(a.p, cut, in, 0);
+		/* A byte after the end marker: the last chunk stays back. */
+		a.p = realloc(a.p, a.len + 1);
+		a.p[a.len] = 0;
+		check_fails(a.p, a.len + 1, in, 5 * CS);
 		free(a.p);
 	}
 	free(in);
