@@ -14,6 +14,8 @@ python3 curl ca-certificates tar"
 RUN_PKGS="postgresql-client mariadb-client redis-tools"
 TEST_PKGS="postgresql mariadb-server redis-server rabbitmq-server
 ceph-mon ceph-osd radosgw chromium valgrind wrk iproute2 procps openssl"
+# test_man.sh renders the manual pages with groff and finds them with man.
+TEST_PKGS="$TEST_PKGS groff-base man-db"
 # The fuzzers: clang and its libFuzzer (libclang_rt.fuzzer-x86_64.a).
 TEST_PKGS="$TEST_PKGS clang libclang-rt-14-dev"
 
