@@ -508,7 +508,9 @@ archive_key_write(const char *path, const uint8_t key[ARCHIVE_KEY_LEN],
 		xasprintf(errp, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	ok = write(fd, buf, 2 * ARCHIVE_KEY_LEN + 1) ==
+	/* fchmod: a umask can take bits even from 0600. */
+	ok = fchmod(fd, 0600) == 0 &&
+	    write(fd, buf, 2 * ARCHIVE_KEY_LEN + 1) ==
 	    2 * ARCHIVE_KEY_LEN + 1 && fsync(fd) == 0;
 	sodium_memzero(buf, sizeof buf);
 	if (close(fd) != 0 || !ok) {

@@ -254,12 +254,8 @@ shieldd_key(struct shieldd *d)
 	if (d->cfg.key_file == NULL && status == CAT_NOTFOUND &&
 	    lstat(path, &st) == -1 && errno == ENOENT) {
 		randombytes_buf(d->key, sizeof d->key);
-		/* chmod: a umask can take bits even from 0600. */
 		if (archive_key_write(path, d->key, &err) != 0)
 			goto fail;
-		if (chmod(path, 0600) != 0)
-			log_warn("cannot make the key file %s mode 0600: %s",
-			    path, strerror(errno));
 		log_info("created the master key %s (mode 0600): copy it "
 		    "somewhere safe; encrypted archives cannot be restored "
 		    "without it", path);
