@@ -353,13 +353,6 @@ task_run_now(struct task_run *run)
 	return run->sup->env.now();
 }
 
-/* Why the run is stopping. */
-enum task_cancel
-task_run_canceled(struct task_run *run)
-{
-	return run->cancel;
-}
-
 /* The status of a run that did not succeed. */
 enum cat_task_status
 task_run_failed_status(struct task_run *run)

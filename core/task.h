@@ -65,8 +65,6 @@ const struct cat_task	*task_run_task(struct task_run *);
 struct catalog		*task_run_catalog(struct task_run *);
 /* The engine's clock. */
 int64_t			 task_run_now(struct task_run *);
-/* Why the run is being stopped, if it is. */
-enum task_cancel	 task_run_canceled(struct task_run *);
 /* Kind state, freed with free_fn (may be NULL) when the run ends. */
 void			 task_run_set_data(struct task_run *, void *,
 			    void (*free_fn)(void *));
